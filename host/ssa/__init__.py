@@ -1,0 +1,22 @@
+"""Stochastic Spiking Attention (SSA): the runtime that runs on laptops and on PYNQ boards.
+
+Importing this package needs numpy alone. The contract all backends implement is docs/spec.md.
+"""
+from .config import CONTRACT_LIMITS, CONTRACT_VERSION, DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
+from .emulator import run, run_with_scores
+from .errors import (
+    BackendError,
+    ConfigError,
+    ShapeError,
+    SpikeDTypeError,
+    SpikeValueError,
+    SSAError,
+    StreamError,
+)
+
+__all__ = [
+    "CONTRACT_LIMITS", "CONTRACT_VERSION", "DEFAULT_KERNEL_LIMITS", "Limits", "SSAConfig",
+    "run", "run_with_scores", "BackendError", "ConfigError", "ShapeError", "SpikeDTypeError",
+    "SpikeValueError", "SSAError", "StreamError",
+]
+__version__ = "0.1.0"

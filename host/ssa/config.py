@@ -1,0 +1,82 @@
+"""Configuration of one SSA block and its legal ranges (docs/spec.md section 2)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ConfigError
+
+CONTRACT_VERSION = 1
+SEED_MAX = 2**32 - 1
+MODES = ("lfsr", "ideal")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Largest N, D_K and T an implementation accepts (all ranges start at 1)."""
+
+    n_max: int
+    dk_max: int
+    t_max: int
+
+    def check(self, n: int, dk: int, t: int, where: str) -> None:
+        """Raise ConfigError if (n, dk, t) does not fit these limits."""
+        for name, value, top in (("n", n, self.n_max), ("dk", dk, self.dk_max), ("t", t, self.t_max)):
+            if not 1 <= value <= top:
+                raise ConfigError(
+                    f"{name}={value} is outside {where}'s range 1..{top}; "
+                    f"choose {name} in that range" + (" or rebuild the kernel with a larger maximum" if where != "the contract" else "")
+                )
+
+
+#: The contract's own maxima: D_K ≤ 256 keeps the SAU counter at 9 bits.
+CONTRACT_LIMITS = Limits(n_max=256, dk_max=256, t_max=1024)
+#: Maxima of the default HLS build (hls/ssa_params.h).
+DEFAULT_KERNEL_LIMITS = Limits(n_max=32, dk_max=64, t_max=32)
+
+
+def check_int(name: str, value: object) -> int:
+    """Return value as int, refusing bools, floats and other non-integers."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise ConfigError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    return int(value)  # type: ignore[arg-type]
+
+
+def check_seed(seed: object) -> int:
+    """Validate a user seed: an integer in 0..2^32-1, never wrapped."""
+    value = check_int("seed", seed)
+    if not 0 <= value <= SEED_MAX:
+        raise ConfigError(f"seed={value} is outside 0..{SEED_MAX}; pass a non-negative 32-bit seed")
+    return value
+
+
+@dataclass(frozen=True)
+class SSAConfig:
+    """One SSA block: N tokens, D_K key dimension, T time steps, a seed and an RNG mode."""
+
+    n: int
+    dk: int
+    t: int
+    seed: int = 0
+    mode: str = "lfsr"
+
+    def __post_init__(self) -> None:
+        for name in ("n", "dk", "t"):
+            object.__setattr__(self, name, check_int(name, getattr(self, name)))
+        object.__setattr__(self, "seed", check_seed(self.seed))
+        if self.mode not in MODES:
+            raise ConfigError(f"mode={self.mode!r} is unknown; use one of {', '.join(MODES)}")
+        CONTRACT_LIMITS.check(self.n, self.dk, self.t, "the contract")
+
+    @property
+    def words_per_row(self) -> int:
+        """64-bit stream words holding one token row of D_K spikes."""
+        return (self.dk + 63) // 64
+
+    @classmethod
+    def for_spikes(cls, q_shape: tuple[int, ...], seed: int = 0, mode: str = "lfsr") -> "SSAConfig":
+        """Config matching a spike tensor shaped [T, N, D_K] or [T, B, H, N, D_K]."""
+        if len(q_shape) not in (3, 5):
+            from .errors import ShapeError
+
+            raise ShapeError(f"spikes must be [T, N, D_K] or [T, B, H, N, D_K], got shape {tuple(q_shape)}")
+        return cls(n=q_shape[-2], dk=q_shape[-1], t=q_shape[0], seed=seed, mode=mode)

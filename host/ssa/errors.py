@@ -1,0 +1,34 @@
+"""Typed errors of the SSA stack. Every message says what to fix."""
+from __future__ import annotations
+
+
+class SSAError(Exception):
+    """Base class of every error the SSA stack raises on purpose."""
+
+
+class ConfigError(SSAError, ValueError):
+    """A configuration value is outside the contract's or the kernel build's range."""
+
+
+class ShapeError(SSAError, ValueError):
+    """Spike tensors have the wrong rank or shape, or disagree with the configuration."""
+
+
+class SpikeDTypeError(SSAError, TypeError):
+    """Spike tensors must be numpy arrays of dtype bool or uint8."""
+
+
+class SpikeValueError(SSAError, ValueError):
+    """Spike tensors may only hold 0 and 1."""
+
+
+class StreamError(SSAError, ValueError):
+    """A packed AXI-Stream buffer has the wrong length, padding or TLAST framing."""
+
+
+class BackendError(SSAError, RuntimeError):
+    """A backend could not be built, loaded or run (compiler missing, kernel status set, ...)."""
+
+
+class VectorFormatError(SSAError, ValueError):
+    """A golden-vector file is malformed."""
