@@ -59,3 +59,13 @@ def draw16(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Step every generator once; return (new states, their 16 high bits as uint32)."""
     states = xorshift32(states)
     return states, states >> np.uint32(16)
+
+
+def layer_seed(seed: int, layer: int) -> int:
+    """Seed of the attention blocks of encoder layer `layer` in a model run with user seed `seed`.
+
+    fmix32((seed + 0x9E3779B9·(layer+1)) mod 2^32); blocks of that layer then use
+    layer_seed + (image_in_batch · heads + head), as in docs/spec.md section 6.
+    """
+    mixed = fmix32(np.uint32((seed + GOLDEN * (layer + 1)) & 0xFFFFFFFF))
+    return int(mixed)

@@ -1,0 +1,34 @@
+"""The `ssa` command line: one entry point, subcommands loaded lazily.
+
+Subcommands live in their own modules so `ssa --help` stays fast and the board runtime never
+imports torch; each entry below is "module:attribute" of a click command.
+"""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+SUBCOMMANDS: dict[str, str] = {
+    "emulate": "ssa.commands_emulate:emulate",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ssa-fpga")
+def main() -> None:
+    """Stochastic Spiking Attention: emulate, verify, benchmark, train and deploy SSA blocks."""

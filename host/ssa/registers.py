@@ -1,0 +1,61 @@
+"""AXI-Lite register map, status bits and the `info` word of the SSA kernel (docs/spec.md section 7).
+
+Shared by the C-simulation backend and the PYNQ driver so both decode the kernel the same way.
+"""
+from __future__ import annotations
+
+from .config import CONTRACT_VERSION, Limits
+from .errors import BackendError
+
+#: Vitis HLS 2024.1 offsets for `ssa_top`'s arguments; the PYNQ driver prefers names from the .hwh.
+REGISTER_OFFSETS = {
+    "CTRL": 0x00, "GIER": 0x04, "IP_IER": 0x08, "IP_ISR": 0x0C,
+    "n": 0x10, "dk": 0x18, "t_steps": 0x20, "seed": 0x28, "blocks": 0x30,
+    "status": 0x38, "status_ctrl": 0x3C, "info": 0x48, "info_ctrl": 0x4C,
+}
+CTRL_AP_START, CTRL_AP_DONE, CTRL_AP_IDLE, CTRL_AP_READY = 0x1, 0x2, 0x4, 0x8
+BLOCKS_MAX = 65535
+
+STATUS_BITS = {
+    0: "N out of the kernel's range",
+    1: "D_K out of the kernel's range",
+    2: "T out of the kernel's range",
+    3: "blocks out of range (0..65535)",
+    4: "non-zero padding bits in the input stream (rows not packed for this D_K)",
+    5: "TLAST before the final input word (input shorter than the configuration implies)",
+    6: "final input word without TLAST (input longer than the configuration implies)",
+}
+STATUS_CONFIG_MASK = 0x0F
+
+
+def describe_status(status: int) -> list[str]:
+    """Human-readable meaning of every bit set in a status word."""
+    return [text for bit, text in STATUS_BITS.items() if status >> bit & 1] + (
+        [f"unknown status bits 0x{status & ~0x7F:x}"] if status & ~0x7F else []
+    )
+
+
+def check_status(status: int, where: str) -> None:
+    """Raise BackendError naming every error bit of a non-zero status word."""
+    if status:
+        raise BackendError(f"{where}: kernel status 0x{status:02x}: " + "; ".join(describe_status(status)))
+
+
+def encode_info(limits: Limits, version: int = CONTRACT_VERSION) -> int:
+    """The `info` word a kernel build with these maxima reports."""
+    return (limits.n_max - 1) | (limits.dk_max - 1) << 8 | (limits.t_max - 1) << 16 | version << 26
+
+
+def decode_info(info: int) -> tuple[Limits, int]:
+    """(synthesized maxima, contract version) from the kernel's `info` word."""
+    limits = Limits(n_max=(info & 0xFF) + 1, dk_max=(info >> 8 & 0xFF) + 1, t_max=(info >> 16 & 0x3FF) + 1)
+    return limits, info >> 26
+
+
+def check_version(version: int, where: str) -> None:
+    """Raise BackendError if a kernel implements another contract version."""
+    if version != CONTRACT_VERSION:
+        raise BackendError(
+            f"{where} implements SSA contract v{version}, this runtime v{CONTRACT_VERSION}; "
+            "rebuild the kernel/overlay from this release or install the matching runtime"
+        )

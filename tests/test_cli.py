@@ -1,0 +1,22 @@
+"""The `ssa` command line."""
+from click.testing import CliRunner
+
+from ssa.cli import main
+
+
+def test_emulate_prints_rates_within_bounds():
+    result = CliRunner().invoke(main, ["emulate", "--n", "16", "--dk", "32", "--t", "20", "--seed", "3", "--density", "0.4"])
+    assert result.exit_code == 0, result.output
+    assert "S (eq. 5)" in result.output and "Attn (eq. 6)" in result.output
+    assert "OUT OF BOUNDS" not in result.output and result.output.count(" ok") == 2
+
+
+def test_emulate_rejects_bad_config_with_a_clear_message():
+    result = CliRunner().invoke(main, ["emulate", "--n", "300"])
+    assert result.exit_code != 0
+    assert "n=300 is outside the contract's range 1..256" in str(result.exception)
+
+
+def test_help_lists_subcommands():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0 and "emulate" in result.output
