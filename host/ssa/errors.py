@@ -32,3 +32,15 @@ class BackendError(SSAError, RuntimeError):
 
 class VectorFormatError(SSAError, ValueError):
     """A golden-vector file is malformed."""
+
+
+class DatasetError(SSAError, FileNotFoundError):
+    """A dataset is missing or its files are malformed (training side only)."""
+
+
+class CheckpointError(SSAError, ValueError):
+    """A training checkpoint or model bundle is missing, corrupt or does not match its configuration."""
+
+
+class BundleError(SSAError, ValueError):
+    """A deployment bundle is missing, truncated, corrupt, of another schema version or not ours."""
