@@ -35,7 +35,7 @@ def test_missing_file(tmp_path):
 def test_truncated_file(tmp_path, arrays):
     p = save_bundle(tmp_path / "m.npz", {}, arrays)
     p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
-    with pytest.raises(BundleError, match="truncated or corrupt"):
+    with pytest.raises(BundleError, match="truncated"):
         load_bundle(p)
 
 
