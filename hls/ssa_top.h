@@ -1,0 +1,18 @@
+// Top function of the SSA kernel: an N x N SAU array behind AXI-Stream and AXI-Lite (docs/spec.md).
+#ifndef SSA_TOP_H
+#define SSA_TOP_H
+
+#include "ssa_types.h"
+
+/// Process `blocks` blocks back to back (docs/spec.md §5-§8).
+///
+/// in_stream:  blocks*T*3*N*W words (Q, K, V rows per time step), TLAST on the final word.
+/// out_stream: blocks*T*N*W words of Attn, TLAST on the final word.
+/// status:     0 on success, else the error bits of spec §7; with any of bits 0-3 set no stream
+///             word is read or written.
+/// info:       the build's maxima and contract version, written on every call (also blocks = 0).
+void ssa_top(ssa::axis_t& in_stream, ssa::axis_t& out_stream, ssa::reg_t n, ssa::reg_t dk,
+             ssa::reg_t t_steps, ssa::reg_t seed, ssa::reg_t blocks, ssa::reg_t* status,
+             ssa::reg_t* info);
+
+#endif  // SSA_TOP_H

@@ -1,0 +1,164 @@
+"""The HLS C-simulation testbench (hls/tb_ssa.cpp, compiled by g++) passes every golden vector, and
+hls/run_hls.tcl drives Vitis HLS as documented (checked in tclsh with stub Vitis commands)."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from ssa.config import DEFAULT_KERNEL_LIMITS, Limits
+from ssa.errors import BackendError
+from ssa.vectors import read_vector
+
+ROOT = Path(__file__).resolve().parents[1]
+VECTORS = sorted((ROOT / "tests" / "vectors").glob("*.txt"))
+#: The default build plus one with DK_MAX=256 for the multi-word vectors (D_K > 64).
+BUILDS = {"default": DEFAULT_KERNEL_LIMITS, "dk256": Limits(n_max=32, dk_max=256, t_max=32)}
+RUN_TIMEOUT_S = 120
+
+
+@pytest.fixture(scope="module")
+def testbenches() -> dict[str, Path]:
+    from ssa import csim
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(BUILDS)) as pool:
+            return dict(zip(BUILDS, pool.map(csim.build_testbench, BUILDS.values()), strict=True))
+    except BackendError as exc:
+        if "compiler" in str(exc) or "hls4ml" in str(exc):
+            pytest.skip(f"C++ toolchain unavailable: {exc}")
+        raise
+
+
+def run_tb(exe: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+    """Exit status and {vector name: PASS/SKIP/FAIL line} of one testbench run."""
+    done = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=env)
+    lines = {m.group(2): m.group(0) for m in re.finditer(r"^(PASS|SKIP|FAIL) ([^:\s]+).*$", done.stdout, re.M)}
+    return done.returncode, lines
+
+
+def fits(limits: Limits, path: Path) -> bool:
+    c = read_vector(path).config
+    return c.n <= limits.n_max and c.dk <= limits.dk_max and c.t <= limits.t_max
+
+
+@pytest.mark.parametrize("build", BUILDS)
+def test_testbench_passes_every_vector_that_fits(testbenches, build):
+    code, lines = run_tb(testbenches[build], *map(str, VECTORS))
+    assert code == 0, lines
+    assert lines.pop("probe").startswith("PASS")
+    for path in VECTORS:
+        name = read_vector(path).name
+        expected = "PASS" if fits(BUILDS[build], path) else "SKIP"
+        assert lines[name].startswith(expected), lines[name]
+
+
+def test_every_vector_runs_on_some_build(testbenches):
+    assert VECTORS, "no golden vectors in tests/vectors"
+    passed = set()
+    for exe in testbenches.values():
+        passed |= {name for name, line in run_tb(exe, *map(str, VECTORS))[1].items() if line.startswith("PASS")}
+    assert {read_vector(p).name for p in VECTORS} <= passed
+    assert any(read_vector(p).config.dk > 64 for p in VECTORS), "no multi-word vector"
+
+
+def test_testbench_reads_vector_list_from_environment(testbenches):
+    env = dict(os.environ, SSA_VECTORS=f"{VECTORS[0]}:{VECTORS[-1]}")
+    code, lines = run_tb(testbenches["dk256"], env=env)
+    assert code == 0 and len(lines) == 3  # probe + two vectors
+
+
+def test_testbench_fails_on_a_wrong_expected_word(testbenches, tmp_path):
+    source = ROOT / "tests" / "vectors" / "n4_dk8_t3.txt"
+    text = source.read_text().splitlines()
+    out_at = next(i for i, line in enumerate(text) if line.startswith("out "))
+    text[out_at + 2] = f"{int(text[out_at + 2], 16) ^ 0x4:016x}"  # flip one expected Attn bit
+    broken = tmp_path / "broken.txt"
+    broken.write_text("\n".join(text) + "\n")
+    code, lines = run_tb(testbenches["default"], str(broken))
+    assert code == 1
+    assert lines["n4_dk8_t3"].startswith("FAIL") and "output word 1" in lines["n4_dk8_t3"]
+
+
+def test_testbench_without_vectors_is_a_usage_error(testbenches):
+    env = {k: v for k, v in os.environ.items() if k != "SSA_VECTORS"}
+    assert run_tb(testbenches["default"], env=env)[0] == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# hls/run_hls.tcl under tclsh, Vitis HLS commands stubbed: they print what they were called with.
+
+STUB = r"""
+foreach cmd {open_project set_top open_solution set_part create_clock csim_design csynth_design cosim_design export_design} {
+    proc $cmd {args} [format {puts "CALL %s $args"} $cmd]
+}
+proc add_files {args} {
+    set path [lindex [lsearch -inline -all -not -glob $args -*] 0]
+    if {![file exists $path]} { puts "MISSING $path" }
+    puts "CALL add_files $args"
+}
+set argv $::stub_argv
+source $::script
+"""
+
+
+def run_tcl(tmp_path: Path, *args: str, pre: str = "") -> subprocess.CompletedProcess:
+    tclsh = shutil.which("tclsh")
+    if tclsh is None:
+        pytest.skip("tclsh is not installed (apt install tcl)")
+    stub = tmp_path / "stub.tcl"
+    stub.write_text(pre + "\n" + f"set ::script {{{ROOT / 'hls' / 'run_hls.tcl'}}}\nset ::stub_argv {{{' '.join(args)}}}\n" + STUB)
+    return subprocess.run([tclsh, str(stub)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+
+
+def calls(output: str, command: str) -> list[str]:
+    return [line[len(f"CALL {command} "):] for line in output.splitlines() if line.startswith(f"CALL {command}")]
+
+
+def test_run_hls_tcl_default_flow(tmp_path):
+    done = run_tcl(tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "MISSING" not in out
+    assert calls(out, "set_top") == ["ssa_top"]
+    assert calls(out, "set_part") == ["xc7z020clg400-1"]
+    assert calls(out, "create_clock") == ["-period 5.000 -name default"]
+    sources = calls(out, "add_files")
+    assert any("ssa_top.cpp" in s and "-DSSA_N_MAX=32 -DSSA_DK_MAX=64 -DSSA_T_MAX=32" in s for s in sources)
+    assert any(s.startswith("-tb") and "tb_ssa.cpp" in s for s in sources)
+    assert not any("/csim" in s for s in sources), "the C-sim shims must never reach Vitis"
+    csim = calls(out, "csim_design")
+    assert len(csim) == 1 and all(str(v) in csim[0] for v in VECTORS)
+    assert calls(out, "csynth_design") == [""]
+    assert len(calls(out, "cosim_design")) == 1 and "n4_dk8_t3.txt" in calls(out, "cosim_design")[0]
+    export = calls(out, "export_design")
+    assert len(export) == 1
+    assert re.search(r"-format ip_catalog -vendor xilinx.com -library hls -ipname ssa_top -version 1.0", export[0])
+
+
+def test_run_hls_tcl_takes_tclargs(tmp_path):
+    done = run_tcl(tmp_path, "steps=csim,csynth", "n_max=16", "dk_max=128", "t_max=8", "clock_mhz=125")
+    assert done.returncode == 0, done.stderr
+    assert calls(done.stdout, "create_clock") == ["-period 8.000 -name default"]
+    assert any("-DSSA_N_MAX=16 -DSSA_DK_MAX=128 -DSSA_T_MAX=8" in s for s in calls(done.stdout, "add_files"))
+    assert calls(done.stdout, "cosim_design") == [] and calls(done.stdout, "export_design") == []
+
+
+def test_run_hls_tcl_takes_preset_variables(tmp_path):
+    done = run_tcl(tmp_path, pre="set n_max 8\nset steps csynth")
+    assert done.returncode == 0, done.stderr
+    assert any("-DSSA_N_MAX=8 " in s for s in calls(done.stdout, "add_files"))
+    assert calls(done.stdout, "csim_design") == []
+
+
+@pytest.mark.parametrize("arg,message", [("nmax=3", "unknown argument"), ("steps=csim,synth", "unknown step"),
+                                         ("n_max=lots", "must be an integer")])
+def test_run_hls_tcl_rejects_bad_arguments(tmp_path, arg, message):
+    done = run_tcl(tmp_path, arg)
+    assert done.returncode == 2 and message in done.stderr
+    assert "CALL" not in done.stdout
