@@ -1,0 +1,109 @@
+"""Numpy inference of a bundle agrees with the torch model's hardware-LFSR evaluation.
+
+Tolerance: attention spikes are identical (checked block by block); the float32 parts
+(integer matmuls, folded BN, LIF) are the same IEEE operations in the same order, so every spike
+of the network agrees; only the head's mean and matmul may sum in another order, so logits agree
+to 1e-5 relative and the predictions exactly.
+"""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from ssa.bundle import save_bundle  # noqa: E402
+from ssa.errors import BundleError, ShapeError  # noqa: E402
+from ssa.model import SpikingViT as NumpyViT  # noqa: E402
+from ssa_quantize.attention import LfsrSampler  # noqa: E402
+from ssa_quantize.export import bundle_arrays  # noqa: E402
+from ssa_quantize.model import ModelConfig, SpikingViT  # noqa: E402
+
+SEED = 11
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny model with a few training steps (so BN statistics and weights are not trivial)."""
+    torch.manual_seed(0)
+    cfg = ModelConfig(attention="ssa", timesteps=3, image_size=8, patch=4, embed_dim=16, depth=2, heads=2)
+    model = SpikingViT(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    g = torch.Generator().manual_seed(1)
+    for _ in range(5):
+        x = torch.rand((16, 1, 8, 8), generator=g)
+        loss = torch.nn.functional.cross_entropy(model(x), torch.randint(0, 10, (16,), generator=g))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    path = save_bundle(tmp_path_factory.mktemp("bundle") / "tiny.npz",
+                       {"model": cfg.to_dict(), "seed": SEED, "neuron": {"spikformer_attention": {"scale": 0.125, "v_threshold": 0.5}}},
+                       bundle_arrays(model))
+    return model, path
+
+
+def test_numpy_logits_match_torch_lfsr_evaluation(trained):
+    model, path = trained
+    images = np.random.default_rng(3).random((6, 1, 8, 8)).astype(np.float32)
+    with torch.no_grad():
+        want = model(torch.from_numpy(images), LfsrSampler(seed=SEED, first_index=40)).numpy()
+    got = NumpyViT.from_bundle(path).logits(images, first_index=40)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got.argmax(1), want.argmax(1))
+
+
+def test_attention_blocks_are_identical_to_torch(trained, monkeypatch):
+    """Record every attention call on both sides: inputs and outputs must be equal bit for bit."""
+    model, path = trained
+    images = np.random.default_rng(4).random((3, 1, 8, 8)).astype(np.float32)
+    torch_calls, numpy_calls = [], []
+    import ssa_quantize.attention as attention
+
+    real = attention.lfsr_attention
+
+    def spy(q, k, v, seed, threads=1):
+        out = real(q, k, v, seed=seed, threads=threads)
+        torch_calls.append((q.copy(), seed, out.copy()))
+        return out
+
+    monkeypatch.setattr(attention, "lfsr_attention", spy)
+    with torch.no_grad():
+        model(torch.from_numpy(images), LfsrSampler(seed=SEED, first_index=0))
+
+    class Recorder:
+        def run(self, q, k, v, config):
+            from ssa.emulator import run
+
+            out = run(q, k, v, config)
+            numpy_calls.append((q.copy(), config.seed, out.copy()))
+            return out
+
+    NumpyViT.from_bundle(path, Recorder()).logits(images, first_index=0)
+    assert len(torch_calls) == len(numpy_calls) == 2
+    for (tq, tseed, tout), (nq, nseed, nout) in zip(torch_calls, numpy_calls):
+        assert tseed == nseed
+        np.testing.assert_array_equal(tq, nq)
+        np.testing.assert_array_equal(tout, nout)
+
+
+def test_csim_backend_gives_the_same_predictions(trained):
+    from ssa.csim import CSimBackend
+
+    _, path = trained
+    images = np.random.default_rng(5).random((2, 1, 8, 8)).astype(np.float32)
+    ref = NumpyViT.from_bundle(path).logits(images)
+    np.testing.assert_array_equal(NumpyViT.from_bundle(path, CSimBackend()).logits(images), ref)
+
+
+def test_bad_images_are_rejected(trained):
+    _, path = trained
+    vit = NumpyViT.from_bundle(path)
+    with pytest.raises(ShapeError, match=r"\[B, 1, 8, 8\]"):
+        vit.logits(np.zeros((2, 1, 9, 9), np.float32))
+    with pytest.raises(Exception, match="divide uint8 images by 255"):
+        vit.logits(np.full((1, 1, 8, 8), 255, np.float32))
+
+
+def test_bundle_without_model_section(tmp_path):
+    path = save_bundle(tmp_path / "x.npz", {"seed": 1}, {"a": np.zeros(2, np.float32)})
+    with pytest.raises(BundleError, match="lacks a complete 'model' section"):
+        NumpyViT.from_bundle(path)
