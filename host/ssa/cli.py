@@ -11,6 +11,8 @@ import click
 
 SUBCOMMANDS: dict[str, str] = {
     "emulate": "ssa.commands_emulate:emulate",
+    "verify": "ssa.commands_verify:verify",
+    "demo": "ssa.commands_demo:demo",
 }
 
 

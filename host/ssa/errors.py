@@ -44,3 +44,15 @@ class CheckpointError(SSAError, ValueError):
 
 class BundleError(SSAError, ValueError):
     """A deployment bundle is missing, truncated, corrupt, of another schema version or not ours."""
+
+
+class OverlayError(BackendError):
+    """The overlay's .bit/.hwh are missing, or the overlay lacks the SSA kernel or its AXI DMA."""
+
+
+class DMAError(BackendError):
+    """The AXI DMA reported an error (DMASR error bits); the message names and explains each bit."""
+
+
+class KernelTimeoutError(BackendError, TimeoutError):
+    """The kernel or a DMA channel did not finish before its deadline; the message says which and why."""

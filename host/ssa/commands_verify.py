@@ -1,0 +1,76 @@
+"""`ssa verify`: run random blocks through two backends and check that they agree bit for bit."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+import numpy as np
+
+from .backends import available_backends, get_backend
+from .config import SSAConfig
+from .errors import SSAError
+
+
+def random_blocks(config: SSAConfig, blocks: int, density: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Q, K, V shaped [T, blocks, 1, N, D_K] with i.i.d. spikes of the given density (seeded by config.seed)."""
+    rng = np.random.default_rng(config.seed)
+    shape = (config.t, blocks, 1, config.n, config.dk)
+    q, k, v = ((rng.random(shape) < density).astype(np.uint8) for _ in range(3))
+    return q, k, v
+
+
+def timed_run(name: str, options: dict[str, Any], q: np.ndarray, k: np.ndarray, v: np.ndarray,
+              config: SSAConfig) -> tuple[np.ndarray, float]:
+    """Attn from backend `name` and the seconds its run took (construction not included)."""
+    backend = get_backend(name, **options)
+    start = time.perf_counter()
+    attn = backend.run(q, k, v, config)
+    return attn, time.perf_counter() - start
+
+
+def first_difference(a: np.ndarray, b: np.ndarray, block: int) -> str:
+    """Where block `block` of two [T, blocks, 1, N, D_K] results first differs."""
+    t, _, i, d = (int(x) for x in np.argwhere(a[:, block] != b[:, block])[0])
+    return f"block {block}: first difference at t={t}, i={i}, d={d}"
+
+
+@click.command()
+@click.option("--backend", "backend", default="csim", show_default=True, help=f"backend under test ({', '.join(available_backends())})")
+@click.option("--against", default="emulate", show_default=True, help="reference backend")
+@click.option("--blocks", default=8, show_default=True, type=click.IntRange(min=1), help="random blocks K")
+@click.option("--n", "n", default=16, show_default=True, help="tokens N")
+@click.option("--dk", default=64, show_default=True, help="key dimension D_K")
+@click.option("--t", "t", default=10, show_default=True, help="time steps T")
+@click.option("--seed", default=1, show_default=True, help="user seed (0..2^32-1); also seeds the random spikes")
+@click.option("--density", default=0.3, show_default=True, type=click.FloatRange(0.0, 1.0), help="spike rate of Q, K, V")
+@click.option("--bitstream", default=None, type=click.Path(dir_okay=False),
+              help="overlay .bit for the pynq backend (default: $SSA_BITSTREAM, ./ssa.bit, <pynq>/overlays/ssa/ssa.bit)")
+def verify(backend: str, against: str, blocks: int, n: int, dk: int, t: int, seed: int, density: float,
+           bitstream: str | None) -> None:
+    """Run K random blocks through two backends; exit 1 unless every block agrees bit for bit."""
+    if backend == against:
+        raise click.UsageError(f"--backend and --against both name {backend!r}; compare two different backends")
+    if bitstream and "pynq" not in (backend, against):
+        raise click.UsageError("--bitstream only applies to the pynq backend")
+    try:
+        config = SSAConfig(n=n, dk=dk, t=t, seed=seed)
+        q, k, v = random_blocks(config, blocks, density)
+        results = {}
+        for name in (backend, against):
+            options = {"bitstream": bitstream} if name == "pynq" and bitstream else {}
+            results[name] = timed_run(name, options, q, k, v, config)
+    except SSAError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    click.echo(f"SSA verify: {backend} against {against}, {blocks} random block(s) N={n} D_K={dk} T={t} seed={seed} density={density}")
+    click.echo(f"{'backend':<10}{'total ms':>12}{'per block µs':>15}")
+    for name, (_, seconds) in results.items():
+        click.echo(f"{name:<10}{seconds * 1e3:>12.2f}{seconds * 1e6 / blocks:>15.1f}")
+    attn, reference = results[backend][0], results[against][0]
+    bad = [b for b in range(blocks) if not np.array_equal(attn[:, b], reference[:, b])]
+    if bad:
+        click.echo(f"MISMATCH: {len(bad)}/{blocks} block(s) differ: {', '.join(map(str, bad[:20]))}{' ...' if len(bad) > 20 else ''}")
+        click.echo(first_difference(attn, reference, bad[0]))
+        raise SystemExit(1)
+    click.echo(f"bit-exact: {blocks}/{blocks} blocks agree ({attn.size} spikes, rate {attn.mean():.4f})")

@@ -1,0 +1,414 @@
+"""The pynq backend (ssa.board, ssa.pynq_driver) run end to end, bit-exact against the emulator.
+
+Off the board, PYNQ's real Overlay / DefaultIP / MMIO / pynq.lib.dma.DMA / allocate run on top of
+tests/board_double.py, which models DDR with a non-coherent cache, the AXI DMA's simple-mode
+registers and the kernel's AXI-Lite block around the C-simulated HLS kernel. On a board the tests
+marked `board` run unchanged against the real overlay:
+
+    SSA_BOARD=1 SSA_BITSTREAM=/path/to/ssa.bit python -m pytest -m board tests/test_board_driver.py
+
+The fault-injection tests need the double and are skipped there.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import ssa
+from ssa.backends import BACKENDS, available_backends, get_backend
+from ssa.board import PynqBackend, blocks_per_call, find_bitstream
+from ssa.commands_verify import verify
+from ssa.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
+from ssa.errors import BackendError, ConfigError, DMAError, KernelTimeoutError, OverlayError, StreamError
+from ssa.packing import unpack_input_stream
+from ssa.registers import REGISTER_OFFSETS
+from ssa.vectors import read_vector
+
+ON_BOARD = os.environ.get("SSA_BOARD") == "1"
+VECTORS = sorted((Path(__file__).parent / "vectors").glob("*.txt"))
+FAULT_TIMEOUT_S = 0.3
+
+
+def spikes(rng: np.random.Generator, shape: tuple[int, ...], density: float = 0.4) -> tuple[np.ndarray, ...]:
+    return tuple((rng.random(shape) < density).astype(np.uint8) for _ in range(3))
+
+
+@pytest.fixture(scope="module")
+def csim_kernel() -> Any:
+    from ssa.csim import CSimKernel
+
+    return CSimKernel.build(DEFAULT_KERNEL_LIMITS)
+
+
+@pytest.fixture
+def double(request: pytest.FixtureRequest) -> Any:
+    """A fresh simulated board (skipped on a real board, where neither it nor g++ is needed)."""
+    if ON_BOARD:
+        pytest.skip("needs the board double (fault injection / double internals)")
+    from board_double import SimulatedBoard
+
+    return SimulatedBoard(request.getfixturevalue("csim_kernel"))
+
+
+@pytest.fixture
+def open_board(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., PynqBackend]:
+    """Factory of PynqBackends: on the real board with SSA_BOARD=1, else on the double."""
+    def make(**options: Any) -> PynqBackend:
+        if ON_BOARD:
+            return PynqBackend(timeout_s=5.0, **options)
+        from board_double import write_overlay
+
+        return PynqBackend(write_overlay(tmp_path / "overlay"), device=request.getfixturevalue("double"), timeout_s=2.0, **options)
+    return make
+
+
+# ------------------------------------------------------------------------------------------------
+# Bit-exact runs (board and double)
+
+
+@pytest.mark.board
+@pytest.mark.parametrize(("n", "dk", "t"), [(1, 1, 1), (5, 13, 6), (8, 64, 3), (32, 64, 4)])
+def test_single_block_matches_emulator(open_board: Callable[..., PynqBackend], n: int, dk: int, t: int) -> None:
+    backend = open_board()
+    q, k, v = spikes(np.random.default_rng(n * dk + t), (t, n, dk))
+    config = SSAConfig(n=n, dk=dk, t=t, seed=12345)
+    np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
+
+
+@pytest.mark.board
+def test_batch_matches_emulator(open_board: Callable[..., PynqBackend]) -> None:
+    backend = open_board()
+    q, k, v = spikes(np.random.default_rng(7), (4, 2, 3, 6, 40))
+    config = SSAConfig(n=6, dk=40, t=4, seed=99)
+    attn = backend.run(q, k, v, config)
+    assert attn.shape == q.shape and attn.dtype == np.uint8
+    np.testing.assert_array_equal(attn, ssa.run(q, k, v, config))
+    assert 0 < attn.mean() < 1, "a test that can tell a stuck output from a right one"
+
+
+@pytest.mark.board
+def test_calls_split_into_whole_blocks_keep_seeds(open_board: Callable[..., PynqBackend]) -> None:
+    """A buffer cap of 3 blocks turns 9 blocks into 3 calls; block k still gets seed + k (spec §6)."""
+    config = SSAConfig(n=4, dk=64, t=3, seed=2**32 - 5)  # seeds wrap around 2^32 inside the batch
+    block_bytes = 8 * 3 * 3 * 4
+    backend = open_board(max_buffer_bytes=3 * block_bytes + 7)
+    assert blocks_per_call(config, backend.board.max_transfer_bytes, backend.max_buffer_bytes) == 3
+    q, k, v = spikes(np.random.default_rng(3), (3, 3, 3, 4, 64))
+    np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
+
+
+@pytest.mark.board
+@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+def test_golden_vectors_through_the_raw_kernel_call(open_board: Callable[..., PynqBackend], path: Path) -> None:
+    vec = read_vector(path)
+    c = vec.config
+    backend = open_board()
+    if not (c.n <= backend.limits.n_max and c.dk <= backend.limits.dk_max and c.t <= backend.limits.t_max):
+        pytest.skip(f"{path.name} needs more than this kernel build's maxima {backend.limits}")
+    out = backend.board.call(vec.words_in, vec.words_out.size, n=c.n, dk=c.dk, t_steps=c.t, seed=c.seed, blocks=vec.blocks)
+    np.testing.assert_array_equal(out, vec.words_out)
+    q, k, v = unpack_input_stream(vec.words_in, vec.blocks, c.t, c.n, c.dk)
+    shaped = [x.reshape(c.t, 1, vec.blocks, c.n, c.dk) for x in (q, k, v)]
+    np.testing.assert_array_equal(backend.run(*shaped, c), ssa.run(*shaped, c))
+
+
+@pytest.mark.board
+def test_limits_are_checked_before_any_transfer(open_board: Callable[..., PynqBackend]) -> None:
+    backend = open_board()
+    n = backend.limits.n_max + 1
+    q = np.zeros((2, n, 8), np.uint8)
+    with pytest.raises(ConfigError, match=f"n={n} is outside the board's kernel's range 1..{n - 1}"):
+        backend.run(q, q, q, SSAConfig(n=n, dk=8, t=2))
+    x = np.zeros((2, 4, 8), np.uint8)
+    with pytest.raises(ConfigError, match="only implements mode='lfsr'"):
+        backend.run(x, x, x, SSAConfig(n=4, dk=8, t=2, mode="ideal"))
+    np.testing.assert_array_equal(backend.run(x, x, x, SSAConfig(n=4, dk=8, t=2)), x), "still usable afterwards"
+
+
+# ------------------------------------------------------------------------------------------------
+# What the driver does to the hardware (double only)
+
+
+def test_probe_then_transfers_in_order(double: Any, tmp_path: Path) -> None:
+    from board_double import write_overlay
+
+    backend = PynqBackend(write_overlay(tmp_path), device=double)
+    assert backend.limits == double.csim.limits
+    assert double.kernel_starts == [dict(n=1, dk=1, t_steps=1, seed=0, blocks=0)] and double.transfers == []
+    q, k, v = spikes(np.random.default_rng(1), (4, 3, 2, 8, 64))
+    backend.run(q, k, v, SSAConfig(n=8, dk=64, t=4, seed=7))
+    assert double.kernel_starts[1] == dict(n=8, dk=64, t_steps=4, seed=7, blocks=6)
+    (rx, rx_addr, rx_len), (tx, tx_addr, tx_len) = double.transfers
+    assert (rx, tx) == ("S2MM", "MM2S"), "receive is armed before the input is sent"
+    assert (tx_len, rx_len) == (8 * 6 * 4 * 3 * 8, 8 * 6 * 4 * 8)
+
+
+def test_limits_refused_without_touching_the_dma(double: Any, tmp_path: Path) -> None:
+    from board_double import write_overlay
+
+    backend = PynqBackend(write_overlay(tmp_path), device=double)
+    for n, dk, t in ((backend.limits.n_max + 1, 8, 2), (4, backend.limits.dk_max + 1, 2), (4, 8, backend.limits.t_max + 1)):
+        q = np.zeros((t, n, dk), np.uint8)
+        with pytest.raises(ConfigError, match="board's kernel"):
+            backend.run(q, q, q, SSAConfig(n=n, dk=dk, t=t))
+    assert double.transfers == [] and len(double.kernel_starts) == 1
+
+
+def test_chunks_respect_the_dma_length_register(double: Any, tmp_path: Path) -> None:
+    """An overlay whose DMA has 10-bit length registers (1023 bytes) gets calls of 3 blocks of 288 bytes."""
+    from board_double import write_overlay
+
+    backend = PynqBackend(write_overlay(tmp_path, sg_length_width=10), device=double)
+    assert backend.board.max_transfer_bytes == 1023
+    config = SSAConfig(n=4, dk=64, t=3, seed=41)
+    q, k, v = spikes(np.random.default_rng(5), (3, 2, 4, 4, 64))
+    np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
+    calls = double.kernel_starts[1:]
+    assert [c["blocks"] for c in calls] == [3, 3, 2]
+    assert [c["seed"] for c in calls] == [41, 44, 47]
+    assert max(length for _, _, length in double.transfers) <= 1023
+
+
+def test_block_too_large_for_one_transfer_is_a_config_error(double: Any, tmp_path: Path) -> None:
+    from board_double import write_overlay
+
+    backend = PynqBackend(write_overlay(tmp_path, sg_length_width=8), device=double)
+    q = np.zeros((3, 4, 64), np.uint8)
+    with pytest.raises(ConfigError, match="needs 288 input bytes, over the 255-byte limit"):
+        backend.run(q, q, q, SSAConfig(n=4, dk=64, t=3))
+
+
+def test_buffers_are_reused_and_grown(double: Any, tmp_path: Path) -> None:
+    from board_double import write_overlay
+
+    backend = PynqBackend(write_overlay(tmp_path), device=double)
+    config = SSAConfig(n=8, dk=64, t=4, seed=3)
+    rng = np.random.default_rng(11)
+    for batch, allocations in ((4, 2), (2, 2), (4, 2), (9, 4)):
+        q, k, v = spikes(rng, (4, batch, 1, 8, 64))
+        np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
+        assert len(double.memory.allocations) == allocations, f"batch {batch}"
+
+
+def test_registers_are_found_by_name_in_the_hwh(double: Any, tmp_path: Path) -> None:
+    """A kernel whose argument registers sit elsewhere (another tool version) still works."""
+    from board_double import SimulatedBoard, write_overlay
+
+    moved = {name: offset + (0x100 if offset >= 0x10 else 0) for name, offset in REGISTER_OFFSETS.items()}
+    double = SimulatedBoard(double.csim, register_offsets=moved)
+    backend = PynqBackend(write_overlay(tmp_path, register_offsets=moved), device=double)
+    q, k, v = spikes(np.random.default_rng(2), (2, 5, 20))
+    config = SSAConfig(n=5, dk=20, t=2, seed=8)
+    np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
+
+
+def test_multiword_rows_on_a_wider_kernel_build(tmp_path: Path) -> None:
+    """D_K = 100 takes two words per row; the driver learns DK_MAX = 128 from the probe."""
+    if ON_BOARD:
+        pytest.skip("needs the board double")
+    from board_double import SimulatedBoard, write_overlay
+    from ssa.csim import CSimKernel
+
+    wide = Limits(n_max=8, dk_max=128, t_max=4)
+    backend = PynqBackend(write_overlay(tmp_path), device=SimulatedBoard(CSimKernel.build(wide)))
+    assert backend.limits == wide
+    q, k, v = spikes(np.random.default_rng(9), (3, 2, 1, 7, 100))
+    config = SSAConfig(n=7, dk=100, t=3, seed=77)
+    np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
+
+
+# ------------------------------------------------------------------------------------------------
+# Faults (double only): each ends in its own exception, within the deadline
+
+
+def _faulty_backend(double: Any, tmp_path: Path, **faults: Any) -> PynqBackend:
+    from board_double import write_overlay
+
+    backend = PynqBackend(write_overlay(tmp_path), device=double, timeout_s=FAULT_TIMEOUT_S)
+    for name, value in faults.items():
+        setattr(double.faults, name, value)
+    return backend
+
+
+def _run_small(backend: PynqBackend, dk: int = 16) -> np.ndarray:
+    q, k, v = spikes(np.random.default_rng(0), (2, 4, dk))
+    return backend.run(q, k, v, SSAConfig(n=4, dk=dk, t=2))
+
+
+@pytest.mark.parametrize(("channel", "bit", "name"), [("MM2S", 0x20, "DMASlvErr"), ("S2MM", 0x40, "DMADecErr"), ("S2MM", 0x10, "DMAIntErr")])
+def test_dma_error_bits_are_decoded(double: Any, tmp_path: Path, channel: str, bit: int, name: str) -> None:
+    backend = _faulty_backend(double, tmp_path, dma_error=(channel, bit))
+    with pytest.raises(DMAError, match=rf"AXI DMA {channel} .*{name}"):
+        _run_small(backend)
+    with pytest.raises(BackendError, match="unknown state after: AXI DMA"):
+        _run_small(backend)
+
+
+@pytest.mark.parametrize(("fault", "value", "message"), [
+    ("stall_kernel", True, "kernel, MM2S, S2MM not done .*stopped accepting input"),
+    ("drop_tlast", True, "S2MM not done .*output stream ended without TLAST"),
+])
+def test_hangs_end_in_a_timeout(double: Any, tmp_path: Path, fault: str, value: Any, message: str) -> None:
+    backend = _faulty_backend(double, tmp_path, **{fault: value})
+    start = time.monotonic()
+    with pytest.raises(KernelTimeoutError, match=message):
+        _run_small(backend)
+    assert time.monotonic() - start < FAULT_TIMEOUT_S + 1.0
+    with pytest.raises(BackendError, match="unknown state after: a call that timed out"):
+        _run_small(backend)
+
+
+def test_early_tlast_is_a_stream_error(double: Any, tmp_path: Path) -> None:
+    backend = _faulty_backend(double, tmp_path, truncate_output=1)
+    with pytest.raises(StreamError, match="S2MM received 56 bytes, expected 64"):
+        _run_small(backend)
+
+
+def test_kernel_status_bits_are_reported(double: Any, tmp_path: Path) -> None:
+    backend = _faulty_backend(double, tmp_path, flip_input_bit=63)  # a padding bit of a D_K = 37 row
+    with pytest.raises(BackendError, match="kernel status 0x10: non-zero padding bits"):
+        _run_small(backend, dk=37)
+
+
+def test_dead_dma_is_a_timeout_not_a_hang(double: Any, tmp_path: Path) -> None:
+    from board_double import write_overlay
+
+    double.faults.dead_dma = True
+    with pytest.raises(KernelTimeoutError, match="stayed halted"):
+        PynqBackend(write_overlay(tmp_path), device=double, timeout_s=FAULT_TIMEOUT_S)
+
+
+def test_overlay_without_the_ssa_kernel(double: Any, tmp_path: Path) -> None:
+    from board_double import write_overlay
+
+    bit = write_overlay(tmp_path, kernel_vlnv="xilinx.com:hls:other_top:1.0")
+    with pytest.raises(OverlayError, match=r"no SSA kernel \(xilinx.com:hls:ssa_top:1.0\); it contains .*other_top_0"):
+        PynqBackend(bit, device=double)
+
+
+# ------------------------------------------------------------------------------------------------
+# Setup errors
+
+
+def test_missing_bitstream_says_how_to_build_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SSA_BITSTREAM", raising=False)
+    with pytest.raises(OverlayError, match=r"no SSA overlay bitstream at .*make -C overlay"):
+        find_bitstream()
+    with pytest.raises(OverlayError, match="missing.bit.*make -C overlay"):
+        PynqBackend(tmp_path / "missing.bit")
+
+
+def test_missing_hwh_is_named(tmp_path: Path) -> None:
+    bit = tmp_path / "ssa.bit"
+    bit.write_bytes(b"x")
+    with pytest.raises(OverlayError, match="has no ssa.hwh beside it"):
+        find_bitstream(bit)
+
+
+def test_bitstream_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "ssa.bit").write_bytes(b"x")
+    (tmp_path / "ssa.hwh").write_text("<EDKSYSTEM/>")
+    monkeypatch.setenv("SSA_BITSTREAM", str(tmp_path / "ssa.bit"))
+    assert find_bitstream() == (tmp_path / "ssa.bit").resolve()
+
+
+@pytest.mark.skipif(ON_BOARD, reason="a board is present")
+def test_no_board_found(tmp_path: Path) -> None:
+    from board_double import write_overlay
+
+    with pytest.raises(BackendError, match="no PYNQ board found"):
+        PynqBackend(write_overlay(tmp_path))
+
+
+def test_ssa_works_without_pynq() -> None:
+    """With pynq unimportable, `import ssa`, the registry and the other backends still work."""
+    script = textwrap.dedent("""
+        import sys
+        sys.modules["pynq"] = None  # `import pynq` now raises ImportError
+        import numpy as np
+        import ssa, ssa.board, ssa.commands_verify
+        from ssa.backends import available_backends, get_backend
+        assert "pynq" in available_backends()
+        x = np.ones((2, 3, 4), np.uint8)
+        assert get_backend("emulate").run(x, x, x, ssa.SSAConfig(3, 4, 2)).shape == x.shape
+        try:
+            get_backend("pynq")
+        except ssa.BackendError as exc:
+            print(exc)
+        assert sys.modules["pynq"] is None and "ssa.pynq_driver" not in sys.modules
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "pip install ssa-fpga[board]" in done.stdout and "PYNQ 3.x" in done.stdout
+
+
+# ------------------------------------------------------------------------------------------------
+# Backend registry and `ssa verify`
+
+
+def test_driver_uses_the_spec_register_names() -> None:
+    from ssa.pynq_driver import KERNEL_REGISTERS, VALID_REGISTERS
+
+    assert set(KERNEL_REGISTERS) | set(VALID_REGISTERS.values()) <= set(REGISTER_OFFSETS)
+
+
+def test_registry_names_and_errors() -> None:
+    assert {"emulate", "csim", "pynq"} <= set(available_backends())
+    with pytest.raises(ConfigError, match="unknown backend 'gpu'; known backends: .*csim.*emulate.*pynq"):
+        get_backend("gpu")
+    with pytest.raises(ConfigError, match="backend 'emulate' does not take options"):
+        get_backend("emulate", bitstream="x.bit")
+
+
+def test_verify_agreeing_backends() -> None:
+    result = CliRunner().invoke(verify, ["--backend", "csim", "--against", "emulate", "--blocks", "3", "--n", "6", "--dk", "20", "--t", "3"])
+    assert result.exit_code == 0, result.output
+    assert "bit-exact: 3/3 blocks agree" in result.output
+    assert [line.split()[0] for line in result.output.splitlines()[2:4]] == ["csim", "emulate"]
+
+
+def test_verify_reports_mismatching_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    class OffByOne:
+        name = "off-by-one"
+
+        def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> np.ndarray:
+            attn = ssa.run(q, k, v, config)
+            attn[1, 2, 0, 3, 5] ^= 1  # one spike of block 2
+            return attn
+
+    monkeypatch.setitem(BACKENDS, "off-by-one", lambda **options: OffByOne())
+    result = CliRunner().invoke(verify, ["--backend", "off-by-one", "--blocks", "4", "--n", "4", "--dk", "8", "--t", "2"])
+    assert result.exit_code == 1
+    assert "MISMATCH: 1/4 block(s) differ: 2" in result.output
+    assert "block 2: first difference at t=1, i=3, d=5" in result.output
+
+
+def test_verify_drives_the_pynq_backend(double: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from board_double import write_overlay
+
+    bit = write_overlay(tmp_path)
+    monkeypatch.setitem(BACKENDS, "pynq", lambda **options: PynqBackend(device=double, **options))
+    result = CliRunner().invoke(verify, ["--backend", "pynq", "--bitstream", str(bit), "--blocks", "5", "--n", "8", "--t", "4"])
+    assert result.exit_code == 0, result.output
+    assert "bit-exact: 5/5 blocks agree" in result.output
+    assert double.kernel_starts[-1]["blocks"] == 5
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["--against", "nope"], 1, "unknown backend 'nope'"),
+    (["--backend", "emulate"], 2, "both name 'emulate'"),
+    (["--bitstream", "x.bit"], 2, "--bitstream only applies to the pynq backend"),
+])
+def test_verify_usage_errors(args: list[str], code: int, message: str) -> None:
+    result = CliRunner().invoke(verify, args)
+    assert result.exit_code == code and message in result.output
