@@ -25,7 +25,8 @@ from click.testing import CliRunner
 
 import ssa
 from ssa.backends import BACKENDS, available_backends, get_backend
-from ssa.board import PynqBackend, blocks_per_call, find_bitstream
+from ssa.board import PynqBackend, find_bitstream
+from ssa.kernel_calls import blocks_per_call
 from ssa.commands_verify import verify
 from ssa.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
 from ssa.errors import BackendError, ConfigError, DMAError, KernelTimeoutError, OverlayError, StreamError
@@ -101,7 +102,7 @@ def test_calls_split_into_whole_blocks_keep_seeds(open_board: Callable[..., Pynq
     config = SSAConfig(n=4, dk=64, t=3, seed=2**32 - 5)  # seeds wrap around 2^32 inside the batch
     block_bytes = 8 * 3 * 3 * 4
     backend = open_board(max_buffer_bytes=3 * block_bytes + 7)
-    assert blocks_per_call(config, backend.board.max_transfer_bytes, backend.max_buffer_bytes) == 3
+    assert blocks_per_call(config, min(backend.board.max_transfer_bytes, backend.max_buffer_bytes)) == 3
     q, k, v = spikes(np.random.default_rng(3), (3, 3, 3, 4, 64))
     np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
 
@@ -129,7 +130,7 @@ def test_limits_are_checked_before_any_transfer(open_board: Callable[..., PynqBa
     with pytest.raises(ConfigError, match=f"n={n} is outside the board's kernel's range 1..{n - 1}"):
         backend.run(q, q, q, SSAConfig(n=n, dk=8, t=2))
     x = np.zeros((2, 4, 8), np.uint8)
-    with pytest.raises(ConfigError, match="only implements mode='lfsr'"):
+    with pytest.raises(ConfigError, match="only has mode='lfsr'"):
         backend.run(x, x, x, SSAConfig(n=4, dk=8, t=2, mode="ideal"))
     np.testing.assert_array_equal(backend.run(x, x, x, SSAConfig(n=4, dk=8, t=2)), x), "still usable afterwards"
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from ssa import csim, run
+from ssa import csim, kernel_calls, run
 from ssa.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
 from ssa.errors import BackendError, ConfigError, StreamError
 from ssa.packing import pack_input_stream, stream_word_counts, unpack_output_stream
@@ -242,7 +242,7 @@ def test_backend_splits_large_batches_into_calls(backends, monkeypatch):
     calls = []
     real = backend.kernel.call
     monkeypatch.setattr(backend.kernel, "call", lambda *a, **k: calls.append(k) or real(*a, **k))
-    monkeypatch.setattr(csim, "blocks_per_call", lambda config: 2)
+    monkeypatch.setattr(kernel_calls, "blocks_per_call", lambda config, max_bytes: 2)
     q, k, v = spikes((3, 5, 1, 4, 8), seed=3)  # B·H = 5 blocks -> calls of 2, 2, 1
     config = SSAConfig(4, 8, 3, seed=2**32 - 3)
     np.testing.assert_array_equal(backend.run(q, k, v, config), run(q, k, v, config))
@@ -250,10 +250,12 @@ def test_backend_splits_large_batches_into_calls(backends, monkeypatch):
 
 
 def test_blocks_per_call_respects_register_and_dma_limits():
-    assert csim.blocks_per_call(SSAConfig(1, 1, 1)) == 65535
+    assert kernel_calls.blocks_per_call(SSAConfig(1, 1, 1)) == 65535
     big = SSAConfig(256, 256, 1024)  # 3·256·4·1024 words = 25 MB per block
-    assert csim.blocks_per_call(big) == 2
-    assert csim.blocks_per_call(SSAConfig(32, 64, 32)) * 8 * 3 * 32 * 32 <= csim.DMA_MAX_BYTES
+    assert kernel_calls.blocks_per_call(big) == 2
+    assert kernel_calls.blocks_per_call(SSAConfig(32, 64, 32)) * 8 * 3 * 32 * 32 <= kernel_calls.DMA_MAX_BYTES
+    with pytest.raises(ConfigError, match="over the 1000-byte transfer limit"):
+        kernel_calls.blocks_per_call(SSAConfig(32, 64, 32), max_bytes=1000)
 
 
 # ---------------------------------------------------------------------------------------------

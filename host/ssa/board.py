@@ -21,9 +21,8 @@ import numpy as np
 
 from .config import Limits, SSAConfig
 from .errors import BackendError, ConfigError, OverlayError
-from .packing import pack_input_stream, stream_word_counts, unpack_output_stream
-from .registers import BLOCKS_MAX
-from .spikes import check_block_inputs
+from .kernel_calls import run_on_kernel
+from .packing import stream_word_counts
 
 BITSTREAM_NAME = "ssa.bit"
 #: Environment variable naming the overlay's .bit (its .hwh lies beside it).
@@ -81,20 +80,6 @@ def load_pynq_driver() -> ModuleType:
         ) from exc
 
 
-def blocks_per_call(config: SSAConfig, max_transfer_bytes: int, max_buffer_bytes: int) -> int:
-    """Most whole blocks one kernel call can carry (ConfigError if not even one fits)."""
-    in_words, _ = stream_word_counts(1, config.t, config.n, config.dk)
-    block_bytes = 8 * in_words
-    limit = min(max_transfer_bytes, max_buffer_bytes)
-    if block_bytes > limit:
-        raise ConfigError(
-            f"one block (N={config.n}, D_K={config.dk}, T={config.t}) needs {block_bytes} input bytes, over the "
-            f"{limit}-byte limit (DMA transfer {max_transfer_bytes}, buffer cap {max_buffer_bytes}); raise max_buffer_bytes "
-            "or use an overlay whose DMA has c_sg_length_width = 26"
-        )
-    return min(BLOCKS_MAX, limit // block_bytes)
-
-
 class PynqBackend:
     """Runs SSA blocks on the FPGA of a PYNQ board (bit-exact with the emulator)."""
 
@@ -121,26 +106,12 @@ class PynqBackend:
 
     def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> np.ndarray:
         """Attn spikes (uint8) shaped like q: [T, N, D_K] or [T, B, H, N, D_K]."""
-        if config.mode != "lfsr":
-            raise ConfigError(f"the FPGA kernel only implements mode='lfsr' (got {config.mode!r}); use the emulator for 'ideal'")
-        q4, k4, v4, _ = check_block_inputs(q, k, v, config)
-        self.limits.check(config.n, config.dk, config.t, "the board's kernel")
-        step = blocks_per_call(config, self.board.max_transfer_bytes, self.max_buffer_bytes)
-        attn = np.empty_like(q4)
-        total = q4.shape[1]
-        for first in range(0, total, step):
-            part = slice(first, min(first + step, total))
-            attn[:, part] = self._call(q4[:, part], k4[:, part], v4[:, part], config, first)
-        return attn.reshape(np.shape(q))
+        def call(words: np.ndarray, blocks: int, seed: int) -> np.ndarray:
+            out_words = stream_word_counts(blocks, config.t, config.n, config.dk)[1]
+            return self.board.call(words, out_words, n=config.n, dk=config.dk, t_steps=config.t, seed=seed, blocks=blocks)
 
-    def _call(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig, first_block: int) -> np.ndarray:
-        """One kernel call over [T, blocks, N, D_K]; its block 0 is block `first_block` of the batch."""
-        blocks = q.shape[1]
-        words = pack_input_stream(q, k, v)
-        out_words = stream_word_counts(blocks, config.t, config.n, config.dk)[1]
-        out = self.board.call(words, out_words, n=config.n, dk=config.dk, t_steps=config.t,
-                              seed=(config.seed + first_block) % 2**32, blocks=blocks)
-        return unpack_output_stream(out, blocks, config.t, config.n, config.dk)
+        max_bytes = min(self.board.max_transfer_bytes, self.max_buffer_bytes)
+        return run_on_kernel(q, k, v, config, limits=self.limits, where="the board's kernel", call=call, max_bytes=max_bytes)
 
     def close(self) -> None:
         """Free the DMA buffers (the overlay stays loaded)."""

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,9 +28,9 @@ import numpy as np
 
 from .config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig, check_int
 from .errors import BackendError, ConfigError, StreamError
-from .packing import pack_input_stream, stream_word_counts, unpack_output_stream
+from .kernel_calls import run_on_kernel
+from .packing import stream_word_counts
 from .registers import BLOCKS_MAX, check_status, check_version, decode_info
-from .spikes import check_block_inputs
 
 #: Flags of the shared library; -fno-gnu-unique lets a rebuilt library be loaded beside an old one.
 LIBRARY_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-shared", "-fno-gnu-unique", "-pthread", "-Wno-unknown-pragmas")
@@ -38,7 +39,6 @@ TESTBENCH_FLAGS = ("-O2", "-std=c++17", "-pthread", "-Wno-unknown-pragmas")
 COMPILE_TIMEOUT_S = 600
 REGISTER_MAX = 2**32 - 1
 #: Largest AXI DMA transfer (26-bit length register); the board driver splits calls the same way.
-DMA_MAX_BYTES = 2**26 - 1
 
 # Return codes of ssa_csim_call (hls/csim/ssa_bridge.cpp).
 _OK, _INPUT_EXHAUSTED, _OUTPUT_OVERFLOW, _THREAD_FAILED, _KERNEL_EXCEPTION = range(5)
@@ -271,12 +271,6 @@ def _describe(regs: dict[str, int]) -> str:
 # The backend
 
 
-def blocks_per_call(config: SSAConfig) -> int:
-    """Most blocks one kernel call takes: the blocks register and one DMA transfer bound it."""
-    in_words_per_block = stream_word_counts(1, config.t, config.n, config.dk)[0]
-    return max(1, min(BLOCKS_MAX, DMA_MAX_BYTES // (8 * in_words_per_block)))
-
-
 class CSimBackend:
     """Runs SSA blocks on the C-simulated kernel, driving it exactly as the board driver will."""
 
@@ -292,26 +286,15 @@ class CSimBackend:
 
     def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> np.ndarray:
         """Attn spikes (uint8) shaped like q: [T, N, D_K] or [T, B, H, N, D_K]."""
-        if config.mode != "lfsr":
-            raise ConfigError(f"the csim backend runs the hardware kernel, which only has mode='lfsr' (got {config.mode!r}); "
-                              "use the emulator (ssa.run) for mode='ideal'")
-        q4, k4, v4, _ = check_block_inputs(q, k, v, config)
-        self.limits.check(config.n, config.dk, config.t, "the C-simulated kernel")
-        attn = np.empty_like(q4)
-        step = blocks_per_call(config)
-        for start in range(0, q4.shape[1], step):
-            part = slice(start, min(start + step, q4.shape[1]))
-            attn[:, part] = self._call_blocks(q4[:, part], k4[:, part], v4[:, part], config, start)
-        return attn.reshape(np.shape(q))
+        call = partial(self._call, config)
+        return run_on_kernel(q, k, v, config, limits=self.limits, where="the C-simulated kernel", call=call)
 
-    def _call_blocks(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig, first_block: int) -> np.ndarray:
-        """One kernel call over blocks [T, blocks, N, D_K]; block b uses seed + first_block + b."""
-        blocks = q.shape[1]
-        words = pack_input_stream(q, k, v)
+    def _call(self, config: SSAConfig, words: np.ndarray, blocks: int, seed: int) -> np.ndarray:
+        """One kernel call; checks status, words read and TLAST exactly as the board driver must."""
         last = np.zeros(words.size, bool)
         last[-1] = True
         result = self.kernel.call(words, last, n=config.n, dk=config.dk, t_steps=config.t,
-                                  seed=(config.seed + first_block) % 2**32, blocks=blocks)
+                                  seed=seed, blocks=blocks)
         check_status(result.status, "csim kernel")
         if result.words_read != words.size:
             raise StreamError(f"the kernel read {result.words_read} of {words.size} input words; the rest would stall the DMA")
@@ -321,4 +304,4 @@ class CSimBackend:
         tlast = np.flatnonzero(result.last_out)
         if tlast.tolist() != [expected - 1]:
             raise StreamError(f"output TLAST is set on words {tlast.tolist()[:8]} of {expected}; it must be on the final word only")
-        return unpack_output_stream(result.words_out, blocks, config.t, config.n, config.dk)
+        return result.words_out

@@ -1,0 +1,53 @@
+"""Driving the SSA kernel as the board does, shared by the csim and pynq backends.
+
+A batch of blocks is validated once, split into kernel calls of whole blocks that fit one DMA
+transfer and the `blocks` register (call c starts at seed + its first block index, docs/spec.md
+section 6), packed into stream words, sent, and the output words unpacked.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .config import Limits, SSAConfig
+from .errors import ConfigError
+from .packing import pack_input_stream, stream_word_counts, unpack_output_stream
+from .registers import BLOCKS_MAX
+from .spikes import check_block_inputs
+
+#: Largest simple-mode AXI DMA transfer with c_sg_length_width = 26.
+DMA_MAX_BYTES = 2**26 - 1
+
+#: call(words_in, blocks, seed) -> output words of one kernel call.
+KernelCall = Callable[[np.ndarray, int, int], np.ndarray]
+
+
+def blocks_per_call(config: SSAConfig, max_bytes: int = DMA_MAX_BYTES) -> int:
+    """Most whole blocks one kernel call can carry within `max_bytes` of input (ConfigError if none fits)."""
+    block_bytes = 8 * stream_word_counts(1, config.t, config.n, config.dk)[0]
+    if block_bytes > max_bytes:
+        raise ConfigError(
+            f"one block (N={config.n}, D_K={config.dk}, T={config.t}) needs {block_bytes} input bytes, over the "
+            f"{max_bytes}-byte transfer limit; use fewer time steps or an overlay whose DMA has c_sg_length_width = 26"
+        )
+    return min(BLOCKS_MAX, max_bytes // block_bytes)
+
+
+def run_on_kernel(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig, *, limits: Limits, where: str,
+                  call: KernelCall, max_bytes: int = DMA_MAX_BYTES) -> np.ndarray:
+    """Attn spikes shaped like q, computed by kernel calls of at most `max_bytes` of input each."""
+    if config.mode != "lfsr":
+        raise ConfigError(f"{where} is the hardware kernel, which only has mode='lfsr' (got {config.mode!r}); "
+                          "use the emulator (ssa.run) for mode='ideal'")
+    q4, k4, v4, _ = check_block_inputs(q, k, v, config)
+    limits.check(config.n, config.dk, config.t, where)
+    step = blocks_per_call(config, max_bytes)
+    attn = np.empty_like(q4)
+    total = q4.shape[1]
+    for first in range(0, total, step):
+        part = slice(first, min(first + step, total))
+        blocks = part.stop - first
+        words = call(pack_input_stream(q4[:, part], k4[:, part], v4[:, part]), blocks, (config.seed + first) % 2**32)
+        attn[:, part] = unpack_output_stream(words, blocks, config.t, config.n, config.dk)
+    return attn.reshape(np.shape(q))
