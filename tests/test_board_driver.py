@@ -184,7 +184,7 @@ def test_block_too_large_for_one_transfer_is_a_config_error(double: Any, tmp_pat
 
     backend = PynqBackend(write_overlay(tmp_path, sg_length_width=8), device=double)
     q = np.zeros((3, 4, 64), np.uint8)
-    with pytest.raises(ConfigError, match="needs 288 input bytes, over the 255-byte limit"):
+    with pytest.raises(ConfigError, match="needs 288 input bytes, over the 255-byte transfer limit"):
         backend.run(q, q, q, SSAConfig(n=4, dk=64, t=3))
 
 
