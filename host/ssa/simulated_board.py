@@ -1,4 +1,6 @@
-"""A PYNQ device double for board-less tests of the real driver (ssa.board / ssa.pynq_driver).
+"""A simulated PYNQ board: the real driver (ssa.board / ssa.pynq_driver) without a board.
+
+Used by the board-less tests and by notebook 03 on a laptop (`open_simulated_backend`).
 
 It sits where PYNQ meets the hardware, so PYNQ's own code runs unmodified above it: `Overlay` parses
 a small .hwh written here with PYNQ's own metadata parser, `DefaultIP`/`MMIO` access registers
@@ -27,6 +29,7 @@ import struct
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pynq
@@ -38,6 +41,9 @@ from pynqmetadata.frontends import Metadata
 from ssa.csim import CSimKernel
 from ssa.errors import StreamError
 from ssa.registers import CTRL_AP_DONE, CTRL_AP_IDLE, CTRL_AP_READY, CTRL_AP_START, REGISTER_OFFSETS
+
+if TYPE_CHECKING:
+    from ssa.board import PynqBackend
 
 SSA_VLNV = "xilinx.com:hls:ssa_top:1.0"
 DMA_BASE, SSA_BASE, IP_RANGE = 0x4040_0000, 0x43C0_0000, 0x1_0000
@@ -488,3 +494,10 @@ class SimulatedBoard(pynq.Device):
     def _advance(self) -> None:
         if self.kernel is not None:
             self.kernel.advance()
+
+
+def open_simulated_backend(directory: Path, timeout_s: float = 5.0) -> "PynqBackend":
+    """The `pynq` backend on a simulated board whose kernel is the C-simulated HLS kernel."""
+    from ssa.board import PynqBackend
+
+    return PynqBackend(write_overlay(Path(directory)), device=SimulatedBoard(CSimKernel.build()), timeout_s=timeout_s)
