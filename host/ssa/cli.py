@@ -13,6 +13,9 @@ SUBCOMMANDS: dict[str, str] = {
     "emulate": "ssa.commands_emulate:emulate",
     "verify": "ssa.commands_verify:verify",
     "demo": "ssa.commands_demo:demo",
+    "train": "ssa_quantize.cli:train",
+    "evaluate": "ssa_quantize.cli:evaluate",
+    "export": "ssa_quantize.cli:export",
 }
 
 

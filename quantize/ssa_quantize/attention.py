@@ -1,0 +1,125 @@
+"""Attention cores selectable by name: ``ssa``, ``spikformer`` and ``ann``.
+
+All cores take per-head tensors ``[T, B, H, N, D_K]`` and return the same shape.
+
+* ``ssa`` (paper eq. 5-6): ``S = Bern(Q Kᵀ / D_K)``, ``Attn = Bern(S V / N)``. Training and ideal
+  evaluation sample with torch's RNG and pass gradients straight through the samplers (the
+  expectation gradient). Hardware-exact evaluation (:class:`LfsrSampler`) runs the contract's LFSR
+  streams through the shared reference emulator ``ssa.emulator.run`` on CPU uint8 spikes.
+* ``spikformer``: ``LIF((Q Kᵀ) · scale · V)`` with integer products, no softmax (Zhou et al. 2023:
+  scale 0.125, attention LIF threshold 0.5).
+* ``ann``: ``softmax(Q Kᵀ / sqrt(D_K)) V`` on real-valued Q, K, V.
+"""
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ssa.config import SSAConfig
+from ssa.emulator import run as emulate
+from ssa.errors import ConfigError
+from ssa.prng import layer_seed
+
+from ssa.coding import encode_pixels
+
+from .neurons import MultiStepLIF, bernoulli_st, encode_pixels_torch
+
+ATTENTIONS = ("ssa", "spikformer", "ann")
+SEED_MOD = 2**32
+
+
+class TorchSampler:
+    """Stochastic parts sampled with torch's RNG on the model's device (training and ideal evaluation)."""
+
+    def encode(self, images: torch.Tensor, timesteps: int) -> torch.Tensor:
+        """Bernoulli-coded pixel spikes ``[T, B, ...]``."""
+        return encode_pixels_torch(images, timesteps)
+
+    def ssa(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Eq. 5-6 with independent uniform draws; differentiable (straight-through)."""
+        del layer
+        with torch.autocast(device_type=q.device.type, enabled=False):
+            q, k, v = q.float(), k.float(), v.float()
+            s = bernoulli_st(q @ k.transpose(-1, -2) / q.shape[-1])
+            return bernoulli_st(s @ v / q.shape[-2])
+
+
+@dataclass(frozen=True)
+class LfsrSampler:
+    """Hardware-exact stochastic parts: numpy input coding and the contract's LFSR attention.
+
+    ``first_index`` is the data-set index of the batch's first image. Encoder layer ``l`` uses
+    ``layer_seed(seed, l)`` as the call seed and flattens blocks as ``(image, head)``
+    (docs/spec.md section 6), counting images from the start of the data set, so the spikes
+    of an image do not depend on the batch it is evaluated in.
+    """
+
+    seed: int
+    first_index: int = 0
+    threads: int = 1
+
+    def encode(self, images: torch.Tensor, timesteps: int) -> torch.Tensor:
+        """Pixel spikes from :func:`ssa.coding.encode_pixels`, as float32 on the images' device."""
+        spikes = encode_pixels(images.detach().cpu().numpy(), timesteps, self.seed, self.first_index)
+        return torch.from_numpy(spikes).to(images.device, torch.float32)
+
+    def ssa(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """``ssa.emulator.run`` on ``[T, B, H, N, D_K]`` with seed ``layer_seed(seed, layer) + first_index·H``."""
+        heads = q.shape[2]
+        call_seed = (layer_seed(self.seed, layer) + self.first_index * heads) % SEED_MOD
+        arrays = [x.detach().to("cpu", torch.uint8).numpy() for x in (q, k, v)]
+        attn = lfsr_attention(*arrays, seed=call_seed, threads=self.threads)
+        return torch.from_numpy(attn).to(q.device, torch.float32)
+
+
+def lfsr_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, seed: int, threads: int = 1) -> np.ndarray:
+    """``ssa.emulator.run(q, k, v, SSAConfig(mode="lfsr", seed=seed))`` for ``[T, B, H, N, D_K]`` uint8.
+
+    With ``threads > 1`` the images are split into chunks run in parallel; chunk starting at image
+    ``b0`` uses seed ``seed + b0·H`` (block ``k`` of seed ``s`` is block 0 of seed ``s + k``,
+    spec section 6), so the result equals one call over the whole batch.
+    """
+    config = SSAConfig.for_spikes(q.shape, seed=seed, mode="lfsr")
+    batch, heads = q.shape[1], q.shape[2]
+    if threads <= 1 or batch < 2:
+        return emulate(q, k, v, config)
+    bounds = np.linspace(0, batch, min(threads, batch) + 1).astype(int)
+
+    def chunk(i: int) -> np.ndarray:
+        lo, hi = bounds[i], bounds[i + 1]
+        part = SSAConfig.for_spikes(q[:, lo:hi].shape, seed=(seed + int(lo) * heads) % SEED_MOD, mode="lfsr")
+        return emulate(q[:, lo:hi], k[:, lo:hi], v[:, lo:hi], part)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = list(pool.map(chunk, range(len(bounds) - 1)))
+    return np.concatenate(parts, axis=1)
+
+
+Sampler = TorchSampler | LfsrSampler
+
+
+class AttentionCore(nn.Module):
+    """One of :data:`ATTENTIONS` applied to per-head ``[T, B, H, N, D_K]`` tensors."""
+
+    def __init__(self, kind: str, layer: int, spikformer_scale: float = 0.125, spikformer_threshold: float = 0.5) -> None:
+        super().__init__()
+        if kind not in ATTENTIONS:
+            raise ConfigError(f"attention={kind!r} is unknown; use one of {', '.join(ATTENTIONS)}")
+        self.kind = kind
+        self.layer = layer
+        self.scale = spikformer_scale
+        self.lif = MultiStepLIF(v_threshold=spikformer_threshold) if kind == "spikformer" else None
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sampler: Sampler) -> torch.Tensor:
+        if self.kind == "ssa":
+            return sampler.ssa(self.layer, q, k, v)
+        if self.kind == "spikformer":
+            assert self.lif is not None
+            return self.lif((q @ k.transpose(-1, -2)) @ v * self.scale)
+        weights = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]), dim=-1)
+        return weights @ v

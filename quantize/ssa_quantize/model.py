@@ -1,0 +1,207 @@
+"""Spiking ViT backbone (paper's ViT-Small shape) with INT8 Brevitas projections.
+
+Layout (time-first ``[T, B, N, D]`` everywhere):
+
+* input: Bernoulli-coded pixels (spiking models) or raw pixels with ``T = 1`` (``ann``);
+* patch embedding: non-overlapping ``patch × patch`` patches -> ``N`` tokens, ``QuantLinear`` + BN,
+  plus a learned position embedding, then the neuron;
+* ``depth`` encoder layers: ``x = x + proj(core(Q, K, V))`` and ``x = x + mlp(x)`` where
+  ``Q, K, V = neuron(BN(QuantLinear(x)))`` (paper eq. 4), ``proj`` and both MLP layers are
+  ``QuantLinear`` + BN + neuron (Spikformer's spike-count residuals, so inputs of every linear
+  layer stay integers);
+* head: mean over time and tokens (no CLS token), then an INT8 ``QuantLinear`` with bias.
+
+Neurons: :class:`~ssa_quantize.neurons.MultiStepLIF` for ``ssa``/``spikformer``; for the ``ann``
+baseline an 8-bit ``QuantReLU`` (INT8 activations, as in the paper's ANN row).
+
+No diagonal self-mask is offered: the hardware block (docs/spec.md section 1) computes all N×N
+pairs, and masking the pair ``(i, i)`` cannot be expressed by masking whole rows of Q, K or V.
+
+Integer parts are separable: in evaluation every ``QuantLinear`` + BN runs as
+``(x @ W_int8ᵀ) * a + b`` with per-channel float32 ``a = s_w·γ/sqrt(σ²+ε)`` and
+``b = β - μ·γ/sqrt(σ²+ε)``; ``x`` holds integers, so the matmul is an exact integer sum.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import brevitas.nn as qnn
+import torch
+from torch import nn
+
+from ssa.errors import ConfigError
+
+from .attention import ATTENTIONS, AttentionCore, Sampler, TorchSampler
+from .neurons import MultiStepLIF
+
+WEIGHT_BITS = 8
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Backbone hyper-parameters (defaults: the Fashion-MNIST configuration)."""
+
+    attention: str = "ssa"
+    timesteps: int = 10
+    image_size: int = 28
+    channels: int = 1
+    patch: int = 7
+    embed_dim: int = 128
+    depth: int = 6
+    heads: int = 8
+    mlp_ratio: int = 4
+    classes: int = 10
+    tau: float = 2.0
+    v_threshold: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.attention not in ATTENTIONS:
+            raise ConfigError(f"attention={self.attention!r} is unknown; use one of {', '.join(ATTENTIONS)}")
+        if self.image_size % self.patch:
+            raise ConfigError(f"patch={self.patch} does not divide image_size={self.image_size}; pick a divisor")
+        if self.embed_dim % self.heads:
+            raise ConfigError(f"embed_dim={self.embed_dim} is not a multiple of heads={self.heads}")
+        if self.timesteps < 1:
+            raise ConfigError(f"timesteps={self.timesteps} must be at least 1")
+
+    @property
+    def tokens(self) -> int:
+        """N: patches per image."""
+        return (self.image_size // self.patch) ** 2
+
+    @property
+    def head_dim(self) -> int:
+        """D_K: features per head."""
+        return self.embed_dim // self.heads
+
+    @property
+    def spiking(self) -> bool:
+        """True for the spiking models; the ``ann`` baseline runs one real-valued step."""
+        return self.attention != "ann"
+
+    @property
+    def steps(self) -> int:
+        """Time steps the network actually runs (1 for ``ann``)."""
+        return self.timesteps if self.spiking else 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class QuantLinearBN(nn.Module):
+    """INT8 ``QuantLinear`` (no bias) followed by BatchNorm over the feature axis of ``[..., F]``."""
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__()
+        self.linear = qnn.QuantLinear(in_features, out_features, bias=False, weight_bit_width=WEIGHT_BITS)
+        self.bn = nn.BatchNorm1d(out_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            flat = x.reshape(-1, x.shape[-1])
+            return self.bn(self.linear(flat)).reshape(*x.shape[:-1], -1)
+        weight, scale, bias = self.folded()
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            return (x.float() @ weight.t()) * scale + bias
+
+    def brevitas_forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Brevitas ``QuantLinear`` then BN on ``[B, F]`` (the graph the ONNX exporters see)."""
+        return self.bn(self.linear(x))
+
+    def int_weight(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """INT8 weights ``[out, in]`` (torch.int8) and the weight scale (float32, per tensor)."""
+        quant = self.linear.quant_weight()
+        return quant.int().to(torch.int8), quant.scale.detach().float().reshape(-1)
+
+    def folded(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Float32 integer weights ``[out, in]`` and the per-channel folded scale ``a`` and bias ``b``."""
+        weight, w_scale = self.int_weight()
+        bn = self.bn
+        assert bn.running_var is not None and bn.running_mean is not None
+        inv_std = bn.weight.detach().float() / torch.sqrt(bn.running_var.float() + bn.eps)
+        scale = w_scale * inv_std
+        bias = bn.bias.detach().float() - bn.running_mean.float() * inv_std
+        return weight.float(), scale, bias
+
+
+class QuantLinearBNNeuron(nn.Module):
+    """``neuron(BN(QuantLinear(x)))`` on ``[T, B, N, F]``."""
+
+    def __init__(self, in_features: int, out_features: int, config: ModelConfig) -> None:
+        super().__init__()
+        self.unit = QuantLinearBN(in_features, out_features)
+        self.neuron = make_neuron(config)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.neuron(self.unit(x))
+
+
+def make_neuron(config: ModelConfig) -> nn.Module:
+    """LIF for spiking models, INT8 QuantReLU for ``ann``."""
+    if config.spiking:
+        return MultiStepLIF(tau=config.tau, v_threshold=config.v_threshold)
+    return qnn.QuantReLU(bit_width=WEIGHT_BITS)
+
+
+class EncoderLayer(nn.Module):
+    """Attention sub-block and MLP sub-block with residual sums."""
+
+    def __init__(self, config: ModelConfig, layer: int) -> None:
+        super().__init__()
+        dim, hidden = config.embed_dim, config.embed_dim * config.mlp_ratio
+        self.heads = config.heads
+        self.q = QuantLinearBNNeuron(dim, dim, config)
+        self.k = QuantLinearBNNeuron(dim, dim, config)
+        self.v = QuantLinearBNNeuron(dim, dim, config)
+        self.core = AttentionCore(config.attention, layer)
+        self.proj = QuantLinearBNNeuron(dim, dim, config)
+        self.mlp1 = QuantLinearBNNeuron(dim, hidden, config)
+        self.mlp2 = QuantLinearBNNeuron(hidden, dim, config)
+
+    def split_heads(self, x: torch.Tensor) -> torch.Tensor:
+        """``[T, B, N, D] -> [T, B, H, N, D_K]``."""
+        t, b, n, d = x.shape
+        return x.reshape(t, b, n, self.heads, d // self.heads).permute(0, 1, 3, 2, 4)
+
+    def forward(self, x: torch.Tensor, sampler: Sampler) -> torch.Tensor:
+        q, k, v = (self.split_heads(m(x)) for m in (self.q, self.k, self.v))
+        attn = self.core(q, k, v, sampler)
+        t, b, h, n, dk = attn.shape
+        x = x + self.proj(attn.permute(0, 1, 3, 2, 4).reshape(t, b, n, h * dk))
+        return x + self.mlp2(self.mlp1(x))
+
+
+class SpikingViT(nn.Module):
+    """The backbone for all three attention kinds (module docstring)."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        patch_dim = config.channels * config.patch**2
+        self.patch = QuantLinearBN(patch_dim, config.embed_dim)
+        self.pos = nn.Parameter(torch.zeros(config.tokens, config.embed_dim))
+        nn.init.trunc_normal_(self.pos, std=0.02)
+        self.patch_neuron = make_neuron(config)
+        self.layers = nn.ModuleList(EncoderLayer(config, layer) for layer in range(config.depth))
+        self.head = qnn.QuantLinear(config.embed_dim, config.classes, bias=True, weight_bit_width=WEIGHT_BITS)
+
+    def patchify(self, x: torch.Tensor) -> torch.Tensor:
+        """``[T, B, C, H, W] -> [T, B, N, C·p·p]`` (row-major patches, features ordered (c, y, x))."""
+        t, b, c, h, w = x.shape
+        p = self.config.patch
+        x = x.reshape(t, b, c, h // p, p, w // p, p).permute(0, 1, 3, 5, 2, 4, 6)
+        return x.reshape(t, b, (h // p) * (w // p), c * p * p)
+
+    def features(self, images: torch.Tensor, sampler: Sampler) -> torch.Tensor:
+        """Token features ``[T, B, N, D]`` after the last encoder layer."""
+        cfg = self.config
+        x = sampler.encode(images, cfg.steps) if cfg.spiking else images.float().unsqueeze(0)
+        x = self.patch_neuron(self.patch(self.patchify(x)) + self.pos)
+        for layer in self.layers:
+            x = layer(x, sampler)
+        return x
+
+    def forward(self, images: torch.Tensor, sampler: Sampler | None = None) -> torch.Tensor:
+        """Logits ``[B, classes]`` of images ``[B, C, H, W]`` with pixels in [0, 1]."""
+        x = self.features(images, sampler or TorchSampler())
+        return self.head(x.float().mean(dim=(0, 2)))

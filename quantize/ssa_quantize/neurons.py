@@ -1,0 +1,96 @@
+"""Multi-step LIF neurons with a surrogate gradient, and Bernoulli spike coding of pixels.
+
+LIF convention (same as spikingjelly's ``LIFNode`` with ``decay_input=True``, ``v_reset=0``,
+``detach_reset=False``; snnTorch's ``Leaky`` with ``beta = 1 - 1/tau`` differs by scaling the input
+by ``1/tau``). Tensors are time-first ``[T, ...]``; for each step ``t`` with ``V[-1] = 0``::
+
+    H[t] = V[t-1] + (X[t] - V[t-1]) / tau          charge (decay_input)
+    S[t] = 1 if H[t] >= v_threshold else 0          Heaviside forward
+    V[t] = H[t] * (1 - S[t])                         hard reset to v_reset = 0
+
+Defaults: ``tau = 2``, ``v_threshold = 1`` (spikingjelly's). Backward replaces dS/dH by the ATan
+surrogate ``alpha / 2 / (1 + (pi/2 * alpha * (H - v_threshold))^2)`` with ``alpha = 2``
+(spikingjelly's ``surrogate.ATan``). Every forward operation is one float32 IEEE operation in this
+order, so a numpy runtime reproduces the spikes exactly.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+ATAN_ALPHA = 2.0
+
+
+class HeavisideATan(torch.autograd.Function):
+    """Heaviside step ``x >= 0`` forward, ATan surrogate gradient backward."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, alpha: float) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return (x >= 0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        alpha = ctx.alpha
+        return grad * (alpha / 2) / (1 + (math.pi / 2 * alpha * x) ** 2), None
+
+
+def heaviside(x: torch.Tensor, alpha: float = ATAN_ALPHA) -> torch.Tensor:
+    """Spike where ``x >= 0``; differentiable through the ATan surrogate."""
+    return HeavisideATan.apply(x, alpha)
+
+
+class MultiStepLIF(nn.Module):
+    """Layer of LIF neurons over a time-first input ``[T, ...]`` (equations in the module docstring)."""
+
+    def __init__(self, tau: float = 2.0, v_threshold: float = 1.0, alpha: float = ATAN_ALPHA) -> None:
+        super().__init__()
+        self.tau = float(tau)
+        self.v_threshold = float(v_threshold)
+        self.alpha = float(alpha)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float()
+        v = torch.zeros_like(x[0])
+        spikes = []
+        for x_t in x:
+            h = v + (x_t - v) / self.tau
+            s = heaviside(h - self.v_threshold, self.alpha)
+            v = h * (1 - s)
+            spikes.append(s)
+        return torch.stack(spikes)
+
+    def extra_repr(self) -> str:
+        return f"tau={self.tau}, v_threshold={self.v_threshold}, v_reset=0, surrogate=ATan(alpha={self.alpha})"
+
+
+class BernoulliST(torch.autograd.Function):
+    """Bernoulli sample of probabilities ``p`` forward, straight-through (identity) gradient backward.
+
+    ``E[sample] = p``, so passing the gradient to ``p`` unchanged is the expectation gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, p: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return (torch.rand_like(p) < p).to(p.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return grad
+
+
+def bernoulli_st(p: torch.Tensor) -> torch.Tensor:
+    """Spikes with ``P(1) = p`` (torch RNG) and a straight-through expectation gradient."""
+    return BernoulliST.apply(p)
+
+
+def encode_pixels_torch(images: torch.Tensor, timesteps: int) -> torch.Tensor:
+    """Bernoulli coding of pixels in [0, 1]: ``[B, ...] -> [T, B, ...]`` spikes using torch's RNG."""
+    u = torch.rand((timesteps,) + tuple(images.shape), device=images.device)
+    return (u < images.float()).float()
+
+
