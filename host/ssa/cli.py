@@ -12,6 +12,7 @@ import click
 SUBCOMMANDS: dict[str, str] = {
     "emulate": "ssa.commands_emulate:emulate",
     "verify": "ssa.commands_verify:verify",
+    "bench": "ssa.commands_bench:bench",
     "demo": "ssa.commands_demo:demo",
     "train": "ssa_quantize.cli:train",
     "evaluate": "ssa_quantize.cli:evaluate",

@@ -56,6 +56,8 @@ BACKENDS: dict[str, Callable[..., Backend]] = {
     "emulate": _lazy("ssa.backends:EmulatorBackend"),
     "csim": _lazy("ssa.csim:CSimBackend"),
     "pynq": _lazy("ssa.board:PynqBackend"),
+    "fast": _lazy("ssa.fast:FastBackend"),
+    "torch": _lazy("ssa.torch_backend:TorchBackend"),
 }
 
 

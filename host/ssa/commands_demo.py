@@ -1,0 +1,124 @@
+"""`ssa demo`: classify images with the bundled spiking ViT, attention blocks on a chosen backend."""
+from __future__ import annotations
+
+import time
+from importlib.resources import files
+from pathlib import Path
+
+import click
+import numpy as np
+from tqdm import tqdm
+
+from .config import SSAConfig
+from .errors import SSAError
+
+DEFAULT_BUNDLE = "ssa_fashion_mnist_t10.npz"
+DEFAULT_SAMPLE = "fashion_mnist_test_1000.npz"
+
+
+def packaged(name: str) -> Path:
+    """Path of a file shipped in ssa/data."""
+    return Path(str(files("ssa").joinpath("data", name)))
+
+
+def load_images(test_set: Path | None, count: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """(images [B, 1, 28, 28] float32 in [0, 1], labels, description): bundled sample or a full test set."""
+    if test_set is None:
+        with np.load(packaged(DEFAULT_SAMPLE), allow_pickle=False) as npz:
+            images, labels = npz["images"], npz["labels"]
+        source = f"bundled Fashion-MNIST test sample ({len(labels)} images)"
+    else:
+        from .datasets import load_idx_split
+
+        split = load_idx_split(test_set, "t10k")
+        images, labels, source = split.images, split.labels, f"Fashion-MNIST test set in {test_set}"
+    if count > len(labels):
+        raise click.BadParameter(f"--count {count} exceeds the {len(labels)} images of the {source}")
+    images = images[:count].reshape(count, 1, 28, 28).astype(np.float32) / np.float32(255)
+    return images, np.asarray(labels[:count]).astype(np.int64), source
+
+
+class CrossCheck:
+    """Backend wrapper that also runs every block on a second backend and records agreement."""
+
+    def __init__(self, primary, reference) -> None:
+        self.primary, self.reference = primary, reference
+        self.blocks = self.mismatches = 0
+
+    def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> np.ndarray:
+        out = self.primary.run(q, k, v, config)
+        other = self.reference.run(q, k, v, config)
+        self.blocks += int(np.prod(q.shape[1:-2]))
+        self.mismatches += int(np.any(out != other, axis=(0, -2, -1)).sum())
+        return out
+
+
+@click.command()
+@click.option("--bundle", type=click.Path(dir_okay=False, path_type=Path), default=None, help="model bundle (default: the bundled Fashion-MNIST model)")
+@click.option("--count", default=1000, show_default=True, type=click.IntRange(1), help="images to classify")
+@click.option("--backend", default="emulate", show_default=True, help="attention backend: emulate, fast, csim, pynq")
+@click.option("--timesteps", type=click.IntRange(1, 1024), default=None, help="override the model's T")
+@click.option("--test-set", type=click.Path(file_okay=False, path_type=Path), default=None, help="directory of the full Fashion-MNIST IDX test set")
+@click.option("--batch", default=50, show_default=True, type=click.IntRange(1), help="images per batch")
+@click.option("--check", default=4, show_default=True, type=click.IntRange(0), help="images whose attention blocks are cross-checked against csim")
+def demo(bundle: Path | None, count: int, backend: str, timesteps: int | None, test_set: Path | None, batch: int, check: int) -> None:
+    """Classify Fashion-MNIST images with the bundled spiking ViT and its SSA attention blocks."""
+    from .backends import get_backend
+    from .latency import estimate
+    from .model import SpikingViT
+
+    try:
+        model = SpikingViT.from_bundle(bundle or packaged(DEFAULT_BUNDLE), get_backend(backend))
+    except SSAError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if timesteps is not None:
+        model.timesteps = timesteps
+    images, labels, source = load_images(test_set, count)
+    cfg = model.block_config(seed=0)
+    click.echo(f"model: {model.manifest.get('model', {}).get('depth')}-layer spiking ViT, {model.heads} heads, "
+               f"SSA blocks N={cfg.n} D_K={cfg.dk} T={cfg.t}; images: {source}; backend: {backend}")
+
+    checked = _cross_check(model, images[:check], check)
+    predictions = np.empty(count, dtype=np.int64)
+    blocks = attention_seconds = 0.0
+    start = time.perf_counter()
+    for lo in tqdm(range(0, count, batch), desc="classifying", unit="batch"):
+        hi = min(lo + batch, count)
+        predictions[lo:hi] = model.predict(images[lo:hi], first_index=lo)
+        blocks += model.stats.attention_blocks
+        attention_seconds += model.stats.attention_seconds
+    elapsed = time.perf_counter() - start
+
+    accuracy = float(np.mean(predictions == labels))
+    one_block = estimate(cfg.n, cfg.dk, cfg.t)
+    one_layer = estimate(cfg.n, cfg.dk, cfg.t, blocks=model.heads)  # one kernel call per layer and image
+    click.echo(f"accuracy: {accuracy * 100:.2f}% ({int(np.sum(predictions == labels))}/{count})")
+    click.echo(f"throughput: {count / elapsed:.1f} images/s on this machine ({backend})")
+    click.echo(f"attention: {blocks:.0f} blocks, {attention_seconds / max(blocks, 1) * 1e6:.1f} µs per block ({backend})")
+    if checked is not None:
+        click.echo(checked)
+    click.echo(f"FPGA estimate (latency model at {one_block.clock_mhz:.0f} MHz, not measured): "
+               f"{one_block.end_to_end_us:.2f} µs per block incl. stream transfers (SAU array {one_block.array_us:.2f} µs); "
+               f"{model.depth} calls of {model.heads} blocks per image → {one_layer.end_to_end_us * model.depth:.1f} µs of attention per image")
+
+
+def _cross_check(model, images: np.ndarray, count: int) -> str | None:
+    """Run a few images with every attention block also on csim; report bit-exact agreement."""
+    if count == 0:
+        return None
+    from .backends import get_backend
+
+    try:
+        reference = get_backend("csim")
+    except SSAError as exc:
+        return f"csim cross-check skipped: {exc}"
+    primary = model.backend
+    model.backend = CrossCheck(primary, reference)
+    try:
+        model.predict(images, first_index=0)
+        result = model.backend
+    finally:
+        model.backend = primary
+    if result.mismatches:
+        raise click.ClickException(f"csim cross-check FAILED: {result.mismatches} of {result.blocks} attention blocks differ")
+    return f"csim cross-check: {result.blocks} attention blocks of {count} images bit-exact with the C-simulated HLS kernel"

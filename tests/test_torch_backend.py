@@ -1,0 +1,134 @@
+"""The torch backend (ssa.torch_backend) agrees bit for bit with the reference emulator."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="the torch backend needs PyTorch")
+
+from ssa import SSAConfig, prng, run  # noqa: E402
+from ssa import torch_backend as tb  # noqa: E402
+from ssa.errors import BackendError, ConfigError, ShapeError, SpikeDTypeError, SpikeValueError  # noqa: E402
+
+CASES = 300
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch.cuda.is_available() is False on this machine")
+
+
+def random_case(index: int):
+    """Config and Q, K, V of random case `index`: sizes across word boundaries, densities 0/1/random."""
+    g = np.random.default_rng(2000 + index)
+    n = int(g.choice([1, 2, 7, 33, 64, 65, 129, 256])) if index % 10 == 0 else int(g.integers(1, 40))
+    dk = int(g.choice([1, 8, 9, 64, 65, 128, 256])) if index % 10 == 5 else int(g.integers(1, 40))
+    t = int(g.integers(1, 4))
+    seed = [0, 2**32 - 1][index % 2] if index % 7 == 0 else int(g.integers(0, 2**32))
+    batch = () if index % 3 == 0 else (int(g.integers(1, 3)), int(g.integers(1, 3)))
+    density = [0.0, 1.0][index % 2] if index % 11 == 0 else float(g.random())
+    shape = (t,) + batch + (n, dk)
+    q, k, v = ((g.random(shape) < density).astype(np.uint8) for _ in range(3))
+    return SSAConfig(n=n, dk=dk, t=t, seed=seed), q, k, v
+
+
+@pytest.mark.parametrize("index", range(CASES))
+def test_random_configurations_match_the_emulator_on_cpu(index):
+    config, q, k, v = random_case(index)
+    got = tb.TorchBackend("cpu").run(q, k, v, config)
+    assert got.dtype == np.uint8 and got.shape == q.shape
+    np.testing.assert_array_equal(got, run(q, k, v, config))
+
+
+@CUDA
+@pytest.mark.parametrize("index", range(0, CASES, 3))
+def test_random_configurations_match_the_emulator_on_cuda(index):
+    config, q, k, v = random_case(index)
+    np.testing.assert_array_equal(tb.TorchBackend("cuda").run(q, k, v, config), run(q, k, v, config))
+
+
+@CUDA
+@pytest.mark.parametrize("index", [0, 4, 10])
+def test_compiled_kernels_match_the_emulator_on_cuda(index):
+    config, q, k, v = random_case(index)
+    np.testing.assert_array_equal(tb.TorchBackend("cuda", compiled=True).run(q, k, v, config), run(q, k, v, config))
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
+def test_run_torch_takes_and_returns_tensors(device):
+    config, q, k, v = random_case(7)
+    qt, kt, vt = (torch.from_numpy(x).to(device) for x in (q, k, v))
+    got = tb.run_torch(qt.bool(), kt, vt, config)
+    assert isinstance(got, torch.Tensor) and got.dtype == torch.uint8 and got.device.type == device
+    assert tuple(got.shape) == q.shape
+    np.testing.assert_array_equal(got.cpu().numpy(), run(q, k, v, config))
+
+
+def test_draws_in_chunks_continue_the_streams(monkeypatch):
+    """Draws split over several jump tables and chunks give the same spikes as one table."""
+    g = np.random.default_rng(3)
+    q, k, v = ((g.random((6, 2, 1, 9, 10)) < 0.5).astype(np.uint8) for _ in range(3))
+    config = SSAConfig(9, 10, 6, seed=2**32 - 1)
+    monkeypatch.setattr(tb, "TABLE_STEPS", 7)
+    monkeypatch.setattr(tb, "DRAW_CHUNK", 100)
+    np.testing.assert_array_equal(tb.TorchBackend("cpu").run(q, k, v, config), run(q, k, v, config))
+
+
+def test_initial_states_mirror_ssa_prng():
+    streams = np.arange(513, dtype=np.uint32)
+    for seed in (0, 7, 2**32 - 3):
+        expected = prng.initial_states(prng.block_seeds(seed, 4)[:, None], streams[None, :])
+        got = tb.initial_states(seed, 4, torch.from_numpy(streams.astype(np.int64)))
+        np.testing.assert_array_equal(got.numpy(), expected.astype(np.int64))
+
+
+def test_jump_tables_equal_stepping_the_generator():
+    states = prng.initial_states(np.uint32(11), np.arange(50, dtype=np.uint32))
+    tables = tb._jump_tables_host(20).view(np.uint32)
+    jumped = np.zeros((50, 20), np.uint32)
+    for byte in range(4):
+        jumped ^= tables[byte, (states >> np.uint32(8 * byte)) & np.uint32(0xFF)]
+    x = states
+    for m in range(20):
+        x = prng.xorshift32(x)
+        np.testing.assert_array_equal(jumped[:, m], x)
+
+
+def test_ideal_mode():
+    config, q, k, v = random_case(1)
+    ideal = SSAConfig(config.n, config.dk, config.t, seed=1, mode="ideal")
+    np.testing.assert_array_equal(tb.TorchBackend("cpu").run(q, k, v, ideal), run(q, k, v, ideal))
+    with pytest.raises(ConfigError, match="lfsr"):
+        tb.run_torch(*(torch.from_numpy(x) for x in (q, k, v)), ideal)
+
+
+def test_numpy_path_raises_the_shared_errors():
+    z = np.zeros((2, 4, 8), np.uint8)
+    backend = tb.TorchBackend("cpu")
+    with pytest.raises(ShapeError, match="config says"):
+        backend.run(z, z, z, SSAConfig(5, 8, 2))
+    with pytest.raises(SpikeDTypeError, match="dtype float32"):
+        backend.run(z.astype(np.float32), z, z, SSAConfig(4, 8, 2))
+    bad = z.copy()
+    bad[0, 0, 0] = 3
+    with pytest.raises(SpikeValueError, match="other than 0 and 1"):
+        backend.run(bad, z, z, SSAConfig(4, 8, 2))
+
+
+def test_tensor_path_raises_the_shared_errors():
+    z = torch.zeros((2, 4, 8), dtype=torch.uint8)
+    config = SSAConfig(4, 8, 2)
+    with pytest.raises(SpikeDTypeError, match="torch.float32"):
+        tb.run_torch(z.float(), z, z, config)
+    with pytest.raises(SpikeDTypeError, match="torch tensor"):
+        tb.run_torch(z.numpy(), z, z, config)
+    bad = z.clone()
+    bad[1, 2, 3] = 2
+    with pytest.raises(SpikeValueError, match="other than 0 and 1"):
+        tb.run_torch(z, bad, z, config)
+    with pytest.raises(ShapeError, match="same shape"):
+        tb.run_torch(z, z[:, :3], z, config)
+    with pytest.raises(ShapeError, match="config says"):
+        tb.run_torch(z, z, z, SSAConfig(4, 8, 3))
+    with pytest.raises(ShapeError, match="time first"):
+        tb.run_torch(z[0], z[0], z[0], config)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_device_without_cuda_is_a_backend_error():
+    with pytest.raises(BackendError, match="cuda.is_available"):
+        tb.TorchBackend("cuda")
