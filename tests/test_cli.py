@@ -20,3 +20,13 @@ def test_emulate_rejects_bad_config_with_a_clear_message():
 def test_help_lists_subcommands():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0 and "emulate" in result.output
+
+
+def test_notebooks_are_shipped_and_copied(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["notebooks", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.glob("*.ipynb"))
+    assert names == ["01_emulation_quickstart.ipynb", "02_train_quantize_export.ipynb", "03_pynq_board.ipynb"]
+    again = runner.invoke(main, ["notebooks", str(tmp_path)])
+    assert again.exit_code != 0 and "--force" in again.output

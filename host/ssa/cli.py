@@ -13,6 +13,7 @@ SUBCOMMANDS: dict[str, str] = {
     "emulate": "ssa.commands_emulate:emulate",
     "verify": "ssa.commands_verify:verify",
     "bench": "ssa.commands_bench:bench",
+    "notebooks": "ssa.commands_notebooks:notebooks",
     "demo": "ssa.commands_demo:demo",
     "train": "ssa_quantize.cli:train",
     "evaluate": "ssa_quantize.cli:evaluate",
