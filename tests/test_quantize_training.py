@@ -16,7 +16,7 @@ from ssa.datasets import Dataset, Split  # noqa: E402
 from ssa_quantize.model import ModelConfig, SpikingViT  # noqa: E402
 from ssa_quantize.training import TrainConfig, load_checkpoint, train  # noqa: E402
 
-from test_quantize_data import write_mnist_like  # noqa: E402
+from test_datasets import write_mnist_like  # noqa: E402
 
 TINY = dict(timesteps=2, embed_dim=16, depth=1, heads=2, mlp_ratio=2)
 

@@ -30,7 +30,7 @@ def load_images(test_set: Path | None, count: int) -> tuple[np.ndarray, np.ndarr
     else:
         from .datasets import load_idx_split
 
-        split = load_idx_split(test_set, "t10k")
+        split = load_idx_split(test_set, "t10k", "fashion-mnist")
         images, labels, source = split.images, split.labels, f"Fashion-MNIST test set in {test_set}"
     if count > len(labels):
         raise click.BadParameter(f"--count {count} exceeds the {len(labels)} images of the {source}")

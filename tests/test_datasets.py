@@ -6,11 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("torch")
-pytest.importorskip("brevitas")
-
-from ssa.errors import DatasetError  # noqa: E402
-from ssa.datasets import load_dataset, read_cifar_batch  # noqa: E402
+from ssa.datasets import load_dataset, read_cifar_batch
+from ssa.errors import DatasetError
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool) -> None:
