@@ -11,23 +11,14 @@ from ssa import fast  # noqa: E402
 from ssa.errors import BackendError, ShapeError, SpikeDTypeError, SpikeValueError  # noqa: E402
 from ssa.packing import pack_output_stream, unpack_input_stream  # noqa: E402
 from ssa.vectors import read_vector  # noqa: E402
+import random_blocks  # noqa: E402
 
 CASES = 300
 VECTORS = sorted((Path(__file__).parent / "vectors").glob("*.txt"))
 
 
 def random_case(index: int):
-    """Config and Q, K, V of random case `index`: sizes across word boundaries, densities 0/1/random."""
-    g = np.random.default_rng(1000 + index)
-    n = int(g.choice([1, 2, 7, 31, 63, 64, 65, 100, 130])) if index % 10 == 0 else int(g.integers(1, 40))
-    dk = int(g.choice([1, 8, 9, 63, 64, 65, 127, 128, 200])) if index % 10 == 5 else int(g.integers(1, 40))
-    t = int(g.integers(1, 4))
-    seed = [0, 2**32 - 1][index % 2] if index % 7 == 0 else int(g.integers(0, 2**32))
-    batch = () if index % 3 == 0 else (int(g.integers(1, 3)), int(g.integers(1, 3)))
-    density = [0.0, 1.0][index % 2] if index % 11 == 0 else float(g.random())
-    shape = (t,) + batch + (n, dk)
-    q, k, v = ((g.random(shape) < density).astype(np.uint8) for _ in range(3))
-    return SSAConfig(n=n, dk=dk, t=t, seed=seed), q, k, v
+    return random_blocks.random_case(index, 1000, [1, 2, 7, 31, 63, 64, 65, 100, 130], [1, 8, 9, 63, 64, 65, 127, 128, 200])
 
 
 @pytest.mark.parametrize("index", range(CASES))

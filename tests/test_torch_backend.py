@@ -7,23 +7,14 @@ torch = pytest.importorskip("torch", reason="the torch backend needs PyTorch")
 from ssa import SSAConfig, prng, run  # noqa: E402
 from ssa import torch_backend as tb  # noqa: E402
 from ssa.errors import BackendError, ConfigError, ShapeError, SpikeDTypeError, SpikeValueError  # noqa: E402
+import random_blocks  # noqa: E402
 
 CASES = 300
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch.cuda.is_available() is False on this machine")
 
 
 def random_case(index: int):
-    """Config and Q, K, V of random case `index`: sizes across word boundaries, densities 0/1/random."""
-    g = np.random.default_rng(2000 + index)
-    n = int(g.choice([1, 2, 7, 33, 64, 65, 129, 256])) if index % 10 == 0 else int(g.integers(1, 40))
-    dk = int(g.choice([1, 8, 9, 64, 65, 128, 256])) if index % 10 == 5 else int(g.integers(1, 40))
-    t = int(g.integers(1, 4))
-    seed = [0, 2**32 - 1][index % 2] if index % 7 == 0 else int(g.integers(0, 2**32))
-    batch = () if index % 3 == 0 else (int(g.integers(1, 3)), int(g.integers(1, 3)))
-    density = [0.0, 1.0][index % 2] if index % 11 == 0 else float(g.random())
-    shape = (t,) + batch + (n, dk)
-    q, k, v = ((g.random(shape) < density).astype(np.uint8) for _ in range(3))
-    return SSAConfig(n=n, dk=dk, t=t, seed=seed), q, k, v
+    return random_blocks.random_case(index, 2000, [1, 2, 7, 33, 64, 65, 129, 256], [1, 8, 9, 64, 65, 128, 256])
 
 
 @pytest.mark.parametrize("index", range(CASES))
