@@ -19,8 +19,8 @@ import numpy as np
 
 from . import emulator, prng
 from .config import SSAConfig
-from .errors import BackendError, ConfigError, ShapeError, SpikeDTypeError, SpikeValueError
-from .spikes import check_block_inputs
+from .errors import BackendError, ConfigError, SpikeDTypeError, SpikeValueError
+from .spikes import check_block_inputs, check_block_shapes
 
 try:
     import torch
@@ -167,20 +167,7 @@ def _check_tensors(q: object, k: object, v: object, config: SSAConfig) -> tuple[
         if x.dtype == torch.uint8 and x.numel() and bool((x > 1).any()):
             bad = int((x > 1).sum())
             raise SpikeValueError(f"{name} holds {bad} value(s) other than 0 and 1; spikes must be binary")
-    shape = tuple(q.shape)  # type: ignore[union-attr]
-    if len(shape) not in (3, 5):
-        raise ShapeError(f"q must be [T, N, D_K] or [T, B, H, N, D_K] (time first), got shape {shape}")
-    for name, x in tensors[1:]:
-        if tuple(x.shape) != shape:  # type: ignore[union-attr]
-            raise ShapeError(f"{name} has shape {tuple(x.shape)} but q has {shape}; Q, K and V must have the same shape")  # type: ignore[union-attr]
-    expected = {"T (axis 0)": (shape[0], config.t), "N (axis -2)": (shape[-2], config.n), "D_K (axis -1)": (shape[-1], config.dk)}
-    for label, (got, want) in expected.items():
-        if got != want:
-            raise ShapeError(f"spikes have {label} = {got} but the config says {want}; make them agree")
-    batch = shape[1:-2]
-    if batch and int(np.prod(batch)) == 0:
-        raise ShapeError(f"batch shape {batch} holds no block; B and H must be at least 1")
-    return batch
+    return check_block_shapes({name: tuple(x.shape) for name, x in tensors}, config)  # type: ignore[union-attr]
 
 
 def _matmul_dtype(device: "torch.device") -> "torch.dtype":
