@@ -6,7 +6,11 @@ from .config import CONTRACT_LIMITS, CONTRACT_VERSION, DEFAULT_KERNEL_LIMITS, Li
 from .emulator import run, run_with_scores
 from .errors import (
     BackendError,
+    BundleError,
     ConfigError,
+    DMAError,
+    KernelTimeoutError,
+    OverlayError,
     ShapeError,
     SpikeDTypeError,
     SpikeValueError,
@@ -16,7 +20,8 @@ from .errors import (
 
 __all__ = [
     "CONTRACT_LIMITS", "CONTRACT_VERSION", "DEFAULT_KERNEL_LIMITS", "Limits", "SSAConfig",
-    "run", "run_with_scores", "BackendError", "ConfigError", "ShapeError", "SpikeDTypeError",
+    "run", "run_with_scores", "BackendError", "BundleError", "ConfigError", "DMAError",
+    "KernelTimeoutError", "OverlayError", "ShapeError", "SpikeDTypeError",
     "SpikeValueError", "SSAError", "StreamError",
 ]
 __version__ = "0.1.0"
