@@ -12,9 +12,11 @@ def test_emulate_prints_rates_within_bounds():
 
 
 def test_emulate_rejects_bad_config_with_a_clear_message():
-    result = CliRunner().invoke(main, ["emulate", "--n", "300"])
-    assert result.exit_code != 0
-    assert "n=300 is outside the contract's range 1..256" in str(result.exception)
+    for args, message in ((["--n", "300"], "n=300 is outside the contract's range 1..256"),
+                          (["--seed", "-1"], "seed=-1 is outside 0..4294967295")):
+        result = CliRunner().invoke(main, ["emulate", *args])
+        assert result.exit_code == 1, result.output  # a one-line CLI error, not a traceback
+        assert f"Error: ConfigError: {message}" in result.output
 
 
 def test_help_lists_subcommands():

@@ -5,8 +5,10 @@ import numpy as np
 from click.testing import CliRunner
 
 from ssa.cli import main
-from ssa.commands_demo import DEFAULT_BUNDLE, DEFAULT_SAMPLE, packaged
+from ssa.backends import get_backend
 from ssa.bundle import load_bundle
+from ssa.commands_demo import DEFAULT_BUNDLE, DEFAULT_SAMPLE, load_images, packaged
+from ssa.model import SpikingViT
 from test_datasets import write_mnist_like
 
 
@@ -20,20 +22,29 @@ def test_bundled_files_are_valid():
 def test_demo_on_20_images_cross_checks_csim():
     result = CliRunner().invoke(main, ["demo", "--count", "20", "--batch", "10", "--check", "2"])
     assert result.exit_code == 0, result.output
-    accuracy = float(re.search(r"accuracy: ([\d.]+)%", result.output).group(1))
-    assert 50 <= accuracy <= 100  # a trained 10-class model, far above chance on its own test data
+    # Deterministic: the bundled model gets 19 of the first 20 bundled images right (861 of all 1000).
+    assert "accuracy: 95.00% (19/20)" in result.output
     assert re.search(r"csim cross-check: 96 attention blocks of 2 images bit-exact", result.output)
     assert "images/s" in result.output and "FPGA estimate" in result.output
 
 
-def test_demo_backends_agree_and_full_test_set_option(tmp_path):
-    write_mnist_like(tmp_path, n_train=2, n_test=6)
-    outputs = []
-    for backend in ("emulate", "fast"):
-        result = CliRunner().invoke(main, ["demo", "--count", "6", "--check", "0", "--backend", backend, "--test-set", str(tmp_path)])
-        assert result.exit_code == 0, result.output
-        outputs.append(re.search(r"accuracy: .*", result.output).group(0))
-    assert outputs[0] == outputs[1]
+def test_demo_reads_a_full_test_set_directory(tmp_path):
+    arrays = write_mnist_like(tmp_path, n_train=2, n_test=6)
+    result = CliRunner().invoke(main, ["demo", "--count", "6", "--check", "0", "--test-set", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"Fashion-MNIST test set in {tmp_path}" in result.output
+    images, _, _ = load_images(tmp_path, 6)
+    np.testing.assert_array_equal(images[:, 0], arrays["t10k"][0].astype(np.float32) / np.float32(255))
+    bad = CliRunner().invoke(main, ["demo", "--count", "1", "--test-set", str(tmp_path / "missing")])
+    assert bad.exit_code == 1 and "--test-set" in bad.output and "t10k-images-idx3-ubyte" in bad.output
+
+
+def test_demo_backends_give_identical_predictions():
+    images, _, _ = load_images(None, 8)
+    reference = SpikingViT.from_bundle(packaged(DEFAULT_BUNDLE)).predict(images, first_index=0)
+    for backend in ("fast", "csim"):
+        model = SpikingViT.from_bundle(packaged(DEFAULT_BUNDLE), get_backend(backend))
+        np.testing.assert_array_equal(model.predict(images, first_index=0), reference)
 
 
 def test_demo_errors_are_clear(tmp_path):
@@ -42,6 +53,6 @@ def test_demo_errors_are_clear(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_text("not a bundle")
     result = CliRunner().invoke(main, ["demo", "--bundle", str(bad), "--count", "1"])
-    assert result.exit_code != 0 and "not a readable .npz archive" in result.output
+    assert result.exit_code == 1 and "BundleError" in result.output and "not a readable .npz archive" in result.output
     result = CliRunner().invoke(main, ["demo", "--backend", "nope", "--count", "1"])
     assert result.exit_code != 0 and "nope" in result.output

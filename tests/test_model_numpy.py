@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from ssa.bundle import save_bundle  # noqa: E402
-from ssa.errors import BundleError, ShapeError  # noqa: E402
+from ssa.errors import BundleError, ImageError, ShapeError  # noqa: E402
 from ssa.model import SpikingViT as NumpyViT  # noqa: E402
 from ssa_quantize.attention import LfsrSampler  # noqa: E402
 from ssa_quantize.export import bundle_arrays  # noqa: E402
@@ -99,8 +99,18 @@ def test_bad_images_are_rejected(trained):
     vit = NumpyViT.from_bundle(path)
     with pytest.raises(ShapeError, match=r"\[B, 1, 8, 8\]"):
         vit.logits(np.zeros((2, 1, 9, 9), np.float32))
-    with pytest.raises(Exception, match="divide uint8 images by 255"):
+    with pytest.raises(ImageError, match="divide uint8 images by 255"):
         vit.logits(np.full((1, 1, 8, 8), 255, np.float32))
+    with pytest.raises(ImageError, match="NaN"):
+        vit.logits(np.full((1, 1, 8, 8), np.nan, np.float32))
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, "3"])
+def test_bundle_with_invalid_seed(tmp_path, trained, seed):
+    model, _ = trained
+    path = save_bundle(tmp_path / "s.npz", {"model": model.config.to_dict(), "seed": seed}, bundle_arrays(model))
+    with pytest.raises(BundleError, match="invalid seed"):
+        NumpyViT.from_bundle(path)
 
 
 def test_bundle_without_model_section(tmp_path):

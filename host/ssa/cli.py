@@ -9,6 +9,8 @@ import importlib
 
 import click
 
+from .errors import SSAError
+
 SUBCOMMANDS: dict[str, str] = {
     "emulate": "ssa.commands_emulate:emulate",
     "verify": "ssa.commands_verify:verify",
@@ -33,6 +35,13 @@ class LazyGroup(click.Group):
             return None
         module, attr = target.split(":")
         return getattr(importlib.import_module(module), attr)
+
+    def invoke(self, ctx: click.Context):
+        """Run the subcommand; the stack's typed errors become one-line CLI errors, not tracebacks."""
+        try:
+            return super().invoke(ctx)
+        except SSAError as exc:
+            raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

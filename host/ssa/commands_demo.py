@@ -10,7 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .config import SSAConfig
-from .errors import SSAError
+from .errors import DatasetError, SSAError
 
 DEFAULT_BUNDLE = "ssa_fashion_mnist_t10.npz"
 DEFAULT_SAMPLE = "fashion_mnist_test_1000.npz"
@@ -30,7 +30,10 @@ def load_images(test_set: Path | None, count: int) -> tuple[np.ndarray, np.ndarr
     else:
         from .datasets import load_idx_split
 
-        split = load_idx_split(test_set, "t10k", "fashion-mnist")
+        try:
+            split = load_idx_split(test_set, "t10k", "fashion-mnist")
+        except DatasetError as exc:
+            raise DatasetError(f"--test-set {test_set}: {str(exc).split(';')[0]}; it must hold t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]") from exc
         images, labels, source = split.images, split.labels, f"Fashion-MNIST test set in {test_set}"
     if count > len(labels):
         raise click.BadParameter(f"--count {count} exceeds the {len(labels)} images of the {source}")
@@ -67,10 +70,7 @@ def demo(bundle: Path | None, count: int, backend: str, timesteps: int | None, t
     from .latency import estimate
     from .model import SpikingViT
 
-    try:
-        model = SpikingViT.from_bundle(bundle or packaged(DEFAULT_BUNDLE), get_backend(backend))
-    except SSAError as exc:
-        raise click.ClickException(str(exc)) from exc
+    model = SpikingViT.from_bundle(bundle or packaged(DEFAULT_BUNDLE), get_backend(backend))
     if timesteps is not None:
         model.timesteps = timesteps
     images, labels, source = load_images(test_set, count)

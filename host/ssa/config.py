@@ -67,11 +67,6 @@ class SSAConfig:
             raise ConfigError(f"mode={self.mode!r} is unknown; use one of {', '.join(MODES)}")
         CONTRACT_LIMITS.check(self.n, self.dk, self.t, "the contract")
 
-    @property
-    def words_per_row(self) -> int:
-        """64-bit stream words holding one token row of D_K spikes."""
-        return (self.dk + 63) // 64
-
     @classmethod
     def for_spikes(cls, q_shape: tuple[int, ...], seed: int = 0, mode: str = "lfsr") -> "SSAConfig":
         """Config matching a spike tensor shaped [T, N, D_K] or [T, B, H, N, D_K]."""

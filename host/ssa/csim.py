@@ -38,7 +38,6 @@ LIBRARY_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-shared", "-fno-gnu-unique", "-p
 TESTBENCH_FLAGS = ("-O2", "-std=c++17", "-pthread", "-Wno-unknown-pragmas")
 COMPILE_TIMEOUT_S = 600
 REGISTER_MAX = 2**32 - 1
-#: Largest AXI DMA transfer (26-bit length register); the board driver splits calls the same way.
 
 # Return codes of ssa_csim_call (hls/csim/ssa_bridge.cpp).
 _OK, _INPUT_EXHAUSTED, _OUTPUT_OVERFLOW, _THREAD_FAILED, _KERNEL_EXCEPTION = range(5)

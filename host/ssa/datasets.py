@@ -87,6 +87,8 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
     if len(data) < 4 or int.from_bytes(data[:4], "big") != magic:
         raise DatasetError(f"{path} is not an IDX file with magic 0x{magic:08x}; replace it with an intact copy")
     ndim = data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise DatasetError(f"{path} ends inside its IDX header; the file is truncated: replace it with an intact copy")
     dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):

@@ -34,12 +34,16 @@ class VectorFormatError(SSAError, ValueError):
     """A golden-vector file is malformed."""
 
 
-class DatasetError(SSAError, FileNotFoundError):
-    """A dataset is missing or its files are malformed (training side only)."""
+class DatasetError(SSAError, ValueError):
+    """A dataset is missing or its files are malformed (training, evaluation, `ssa demo --test-set`)."""
 
 
 class CheckpointError(SSAError, ValueError):
     """A training checkpoint or model bundle is missing, corrupt or does not match its configuration."""
+
+
+class ImageError(SSAError, ValueError):
+    """Images for a model have pixel values outside [0, 1] or that are not finite."""
 
 
 class BundleError(SSAError, ValueError):

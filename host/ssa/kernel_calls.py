@@ -13,6 +13,7 @@ import numpy as np
 from .config import Limits, SSAConfig
 from .errors import ConfigError
 from .packing import pack_input_stream, stream_word_counts, unpack_output_stream
+from .prng import offset_seed
 from .registers import BLOCKS_MAX
 from .spikes import check_block_inputs
 
@@ -48,6 +49,6 @@ def run_on_kernel(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig
     for first in range(0, total, step):
         part = slice(first, min(first + step, total))
         blocks = part.stop - first
-        words = call(pack_input_stream(q4[:, part], k4[:, part], v4[:, part]), blocks, (config.seed + first) % 2**32)
+        words = call(pack_input_stream(q4[:, part], k4[:, part], v4[:, part]), blocks, offset_seed(config.seed, first))
         attn[:, part] = unpack_output_stream(words, blocks, config.t, config.n, config.dk)
     return attn.reshape(np.shape(q))

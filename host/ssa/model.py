@@ -16,11 +16,10 @@ import numpy as np
 
 from .bundle import Bundle, load_bundle
 from .coding import encode_pixels, lif_multistep
-from .config import SSAConfig
-from .errors import BundleError, ConfigError, ShapeError
-from .prng import layer_seed
+from .config import SSAConfig, check_seed
+from .errors import BundleError, ConfigError, ImageError, ShapeError
+from .prng import model_call_seed
 
-SEED_MOD = 2**32
 SUPPORTED_ATTENTION = ("ssa", "spikformer")
 
 
@@ -74,9 +73,16 @@ class SpikingViT:
             raise BundleError(f"bundle manifest lacks a complete 'model' section ({exc!r}); re-export it with `ssa export`") from exc
         if self.attention not in SUPPORTED_ATTENTION:
             raise BundleError(f"the numpy runtime runs spiking models {SUPPORTED_ATTENTION}, this bundle is {self.attention!r}")
-        self.seed = int(bundle.manifest.get("seed", 0))
-        spk = bundle.manifest.get("neuron", {}).get("spikformer_attention", {"scale": 0.125, "v_threshold": 0.5})
-        self.spikformer_scale, self.spikformer_threshold = float(spk["scale"]), float(spk["v_threshold"])
+        try:
+            self.seed = check_seed(bundle.manifest.get("seed", 0))
+        except ConfigError as exc:
+            raise BundleError(f"bundle manifest has an invalid seed: {exc}") from exc
+        if self.attention == "spikformer":
+            try:
+                spk = bundle.manifest["neuron"]["spikformer_attention"]
+                self.spikformer_scale, self.spikformer_threshold = float(spk["scale"]), float(spk["v_threshold"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise BundleError(f"spikformer bundle lacks neuron.spikformer_attention ({exc!r}); re-export it") from exc
         self.patch_unit = LinearUnit.from_bundle(bundle, "patch")
         self.pos = bundle["pos_embedding"].astype(np.float32)
         self.layers = [{part: LinearUnit.from_bundle(bundle, f"layers.{l}.{part}.unit")
@@ -108,8 +114,10 @@ class SpikingViT:
             images = images[:, None]
         if images.shape[1:] != self.image_shape:
             raise ShapeError(f"images must be [B, {', '.join(map(str, self.image_shape))}] with pixels in [0, 1], got {images.shape}")
+        if not np.isfinite(images).all():
+            raise ImageError("images hold NaN or infinite pixels; pixels must be finite values in [0, 1]")
         if images.size and (images.min() < 0 or images.max() > 1):
-            raise ConfigError("pixels must lie in [0, 1]: divide uint8 images by 255")
+            raise ImageError("pixels must lie in [0, 1]: divide uint8 images by 255")
         return encode_pixels(images, self.timesteps, self.seed, first_index)
 
     def logits(self, images: np.ndarray, first_index: int = 0) -> np.ndarray:
@@ -149,7 +157,7 @@ class SpikingViT:
         if self.attention == "spikformer":
             scores = (q @ k.swapaxes(-1, -2)) @ v * np.float32(self.spikformer_scale)
             return lif_multistep(scores, self.tau, self.spikformer_threshold)
-        seed = (layer_seed(self.seed, layer) + first_index * self.heads) % SEED_MOD
+        seed = model_call_seed(self.seed, layer, first_index, self.heads)
         start = time.perf_counter()
         spikes = [x.astype(np.uint8) for x in (q, k, v)]
         out = self.backend.run(*spikes, self.block_config(seed))

@@ -26,6 +26,11 @@ def fmix32(h: np.ndarray | int) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
+def offset_seed(seed: int, blocks: int) -> int:
+    """Seed of the call whose first block is block `blocks` of a batch with seed `seed` (spec section 6)."""
+    return (seed + blocks) % 2**32
+
+
 def block_seeds(seed: int, blocks: int) -> np.ndarray:
     """Seeds of blocks 0..blocks-1 of one call: (seed + b) mod 2^32."""
     return ((np.uint64(seed) + np.arange(blocks, dtype=np.uint64)) & MASK32).astype(np.uint32)
@@ -69,3 +74,11 @@ def layer_seed(seed: int, layer: int) -> int:
     """
     mixed = fmix32(np.uint32((seed + GOLDEN * (layer + 1)) & 0xFFFFFFFF))
     return int(mixed)
+
+
+def model_call_seed(seed: int, layer: int, first_image: int, heads: int) -> int:
+    """Call seed of encoder layer `layer` for a batch starting at data-set image `first_image`.
+
+    Blocks are (image, head) row-major, so the image's spikes do not depend on its batch.
+    """
+    return offset_seed(layer_seed(seed, layer), first_image * heads)

@@ -239,6 +239,7 @@ class BoardKernel:
         send.wait()  # both return at once: the channels are idle; recv invalidates the output
         recv.wait()
         if recv.transferred != out_bytes:
+            self._broken = f"a call whose output ended after {recv.transferred} of {out_bytes} bytes"
             raise StreamError(
                 f"S2MM received {recv.transferred} bytes, expected {out_bytes}: the kernel's output stream "
                 "ended (TLAST) early; check the kernel build against this runtime"

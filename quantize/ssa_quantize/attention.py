@@ -23,14 +23,15 @@ from torch import nn
 from ssa.config import SSAConfig
 from ssa.emulator import run as emulate
 from ssa.errors import ConfigError
-from ssa.prng import layer_seed
+from ssa.prng import model_call_seed, offset_seed
 
 from ssa.coding import encode_pixels
 
 from .neurons import MultiStepLIF, bernoulli_st, encode_pixels_torch
 
 ATTENTIONS = ("ssa", "spikformer", "ann")
-SEED_MOD = 2**32
+#: Spikformer attention (Zhou et al. 2023): scale of (Q Kᵀ) V and threshold of its LIF.
+SPIKFORMER_SCALE, SPIKFORMER_THRESHOLD = 0.125, 0.5
 
 
 class TorchSampler:
@@ -71,7 +72,7 @@ class LfsrSampler:
     def ssa(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """``ssa.emulator.run`` on ``[T, B, H, N, D_K]`` with seed ``layer_seed(seed, layer) + first_index·H``."""
         heads = q.shape[2]
-        call_seed = (layer_seed(self.seed, layer) + self.first_index * heads) % SEED_MOD
+        call_seed = model_call_seed(self.seed, layer, self.first_index, heads)
         arrays = [x.detach().to("cpu", torch.uint8).numpy() for x in (q, k, v)]
         attn = lfsr_attention(*arrays, seed=call_seed, threads=self.threads)
         return torch.from_numpy(attn).to(q.device, torch.float32)
@@ -92,7 +93,7 @@ def lfsr_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, seed: int, threa
 
     def chunk(i: int) -> np.ndarray:
         lo, hi = bounds[i], bounds[i + 1]
-        part = SSAConfig.for_spikes(q[:, lo:hi].shape, seed=(seed + int(lo) * heads) % SEED_MOD, mode="lfsr")
+        part = SSAConfig.for_spikes(q[:, lo:hi].shape, seed=offset_seed(seed, int(lo) * heads), mode="lfsr")
         return emulate(q[:, lo:hi], k[:, lo:hi], v[:, lo:hi], part)
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -106,7 +107,8 @@ Sampler = TorchSampler | LfsrSampler
 class AttentionCore(nn.Module):
     """One of :data:`ATTENTIONS` applied to per-head ``[T, B, H, N, D_K]`` tensors."""
 
-    def __init__(self, kind: str, layer: int, spikformer_scale: float = 0.125, spikformer_threshold: float = 0.5) -> None:
+    def __init__(self, kind: str, layer: int, spikformer_scale: float = SPIKFORMER_SCALE,
+                 spikformer_threshold: float = SPIKFORMER_THRESHOLD) -> None:
         super().__init__()
         if kind not in ATTENTIONS:
             raise ConfigError(f"attention={kind!r} is unknown; use one of {', '.join(ATTENTIONS)}")
