@@ -26,6 +26,19 @@ inline int bank_address(int t, int w) {
   return t * W_MAX + w;
 }
 
+/// Advance one digit of the stream-order counter (spec §5: block, t, matrix, row, word): returns
+/// true when it wraps from `last` to 0, so `step(w, W-1) && step(i, N-1) && ...` carries like an
+/// odometer without dividers.
+inline bool step(int& digit, int last) {
+#pragma HLS INLINE
+  if (digit < last) {
+    ++digit;
+    return false;
+  }
+  digit = 0;
+  return true;
+}
+
 /// One output beat: all bytes valid, TLAST as given.
 inline beat_t make_beat(word_t data, bool last) {
 #pragma HLS INLINE

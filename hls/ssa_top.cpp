@@ -77,22 +77,7 @@ LOAD:
     if (!x.last && final_word) now |= STATUS_MISSING_TLAST >> STREAM_FLAGS_SHIFT;
     seen |= now;
     in_buf[m][i][bank_address(t, w)] = x.data;
-    if (w < words - 1) {
-      ++w;
-    } else {
-      w = 0;
-      if (i < n - 1) {
-        ++i;
-      } else {
-        i = 0;
-        if (m < MATRICES - 1) {
-          ++m;
-        } else {
-          m = 0;
-          ++t;
-        }
-      }
-    }
+    if (step(w, words - 1) && step(i, n - 1) && step(m, MATRICES - 1)) ++t;
   }
   flags = seen;
 }
@@ -195,12 +180,7 @@ ARRAY:
       }
     }
 
-    if (last_d) {
-      d = 0;
-      ++t;
-    } else {
-      ++d;
-    }
+    if (step(d, dk - 1)) ++t;
   }
 }
 
@@ -216,17 +196,7 @@ STORE:
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=STORE_BEATS_MAX
     out_stream.write(make_beat(out_buf[i][bank_address(t, w)], last_block && beat == beats - 1));
-    if (w < words - 1) {
-      ++w;
-    } else {
-      w = 0;
-      if (i < n - 1) {
-        ++i;
-      } else {
-        i = 0;
-        ++t;
-      }
-    }
+    if (step(w, words - 1) && step(i, n - 1)) ++t;
   }
 }
 
