@@ -58,7 +58,7 @@ foreach name [split [dict get $settings cosim_vectors] ,] {
     lappend cosim_vectors [file join $vector_dir $name]
 }
 if {("csim" in $steps && [llength $all_vectors] == 0) || ("cosim" in $steps && [llength $cosim_vectors] == 0)} {
-    puts stderr "run_hls.tcl: no golden vectors in $vector_dir; regenerate them with: python -m ssa.vectors tests/vectors"
+    puts stderr "run_hls.tcl: no golden vectors in $vector_dir; regenerate them with: python -m ssa.contract.vectors tests/vectors"
     exit 2
 }
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 pytest.importorskip("numba", reason="the bench times the fast backend (pip install ssa-fpga[fast])")
 pytest.importorskip("torch", reason="the bench times the torch backend and the PyTorch baselines")
 
-from ssa.commands_bench import bench  # noqa: E402
+from ssa.cli.bench import bench  # noqa: E402
 
 BIT_EXACT = {"reference", "fast", "torch", "csim", "torch-compiled"}
 BASELINES = {"plain-torch-ssa", "ann-attention"}

@@ -1,4 +1,4 @@
-"""The pynq backend (ssa.board, ssa.pynq_driver) run end to end, bit-exact against the emulator.
+"""The pynq backend (ssa.backends.board.backend, ssa.backends.board.driver) run end to end, bit-exact against the emulator.
 
 Off the board, PYNQ's real Overlay / DefaultIP / MMIO / pynq.lib.dma.DMA / allocate run on top of
 ssa/simulated_board.py, which models DDR with a non-coherent cache, the AXI DMA's simple-mode
@@ -25,14 +25,14 @@ from click.testing import CliRunner
 
 import ssa
 from ssa.backends import BACKENDS, available_backends, get_backend
-from ssa.board import PynqBackend, find_bitstream
-from ssa.kernel_calls import blocks_per_call
-from ssa.commands_verify import verify
-from ssa.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
+from ssa.backends.board.backend import PynqBackend, find_bitstream
+from ssa.backends.kernel_calls import blocks_per_call
+from ssa.cli.verify import verify
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
 from ssa.errors import BackendError, ConfigError, DMAError, KernelTimeoutError, OverlayError, StreamError
-from ssa.packing import unpack_input_stream
-from ssa.registers import REGISTER_OFFSETS
-from ssa.vectors import read_vector
+from ssa.contract.packing import unpack_input_stream
+from ssa.contract.registers import REGISTER_OFFSETS
+from ssa.contract.vectors import read_vector
 
 ON_BOARD = os.environ.get("SSA_BOARD") == "1"
 VECTORS = sorted((Path(__file__).parent / "vectors").glob("*.txt"))
@@ -45,7 +45,7 @@ def spikes(rng: np.random.Generator, shape: tuple[int, ...], density: float = 0.
 
 @pytest.fixture(scope="module")
 def csim_kernel() -> Any:
-    from ssa.csim import CSimKernel
+    from ssa.backends.csim import CSimKernel
 
     return CSimKernel.build(DEFAULT_KERNEL_LIMITS)
 
@@ -55,7 +55,7 @@ def double(request: pytest.FixtureRequest) -> Any:
     """A fresh simulated board (skipped on a real board, where neither it nor g++ is needed)."""
     if ON_BOARD:
         pytest.skip("needs the board double (fault injection / double internals)")
-    from ssa.simulated_board import SimulatedBoard
+    from ssa.backends.board.simulated import SimulatedBoard
 
     return SimulatedBoard(request.getfixturevalue("csim_kernel"))
 
@@ -66,7 +66,7 @@ def open_board(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., 
     def make(**options: Any) -> PynqBackend:
         if ON_BOARD:
             return PynqBackend(timeout_s=5.0, **options)
-        from ssa.simulated_board import write_overlay
+        from ssa.backends.board.simulated import write_overlay
 
         return PynqBackend(write_overlay(tmp_path / "overlay"), device=request.getfixturevalue("double"), timeout_s=2.0, **options)
     return make
@@ -140,7 +140,7 @@ def test_limits_are_checked_before_any_transfer(open_board: Callable[..., PynqBa
 
 
 def test_probe_then_transfers_in_order(double: Any, tmp_path: Path) -> None:
-    from ssa.simulated_board import write_overlay
+    from ssa.backends.board.simulated import write_overlay
 
     backend = PynqBackend(write_overlay(tmp_path), device=double)
     assert backend.limits == double.csim.limits
@@ -154,7 +154,7 @@ def test_probe_then_transfers_in_order(double: Any, tmp_path: Path) -> None:
 
 
 def test_limits_refused_without_touching_the_dma(double: Any, tmp_path: Path) -> None:
-    from ssa.simulated_board import write_overlay
+    from ssa.backends.board.simulated import write_overlay
 
     backend = PynqBackend(write_overlay(tmp_path), device=double)
     for n, dk, t in ((backend.limits.n_max + 1, 8, 2), (4, backend.limits.dk_max + 1, 2), (4, 8, backend.limits.t_max + 1)):
@@ -166,7 +166,7 @@ def test_limits_refused_without_touching_the_dma(double: Any, tmp_path: Path) ->
 
 def test_chunks_respect_the_dma_length_register(double: Any, tmp_path: Path) -> None:
     """An overlay whose DMA has 10-bit length registers (1023 bytes) gets calls of 3 blocks of 288 bytes."""
-    from ssa.simulated_board import write_overlay
+    from ssa.backends.board.simulated import write_overlay
 
     backend = PynqBackend(write_overlay(tmp_path, sg_length_width=10), device=double)
     assert backend.board.max_transfer_bytes == 1023
@@ -180,7 +180,7 @@ def test_chunks_respect_the_dma_length_register(double: Any, tmp_path: Path) -> 
 
 
 def test_block_too_large_for_one_transfer_is_a_config_error(double: Any, tmp_path: Path) -> None:
-    from ssa.simulated_board import write_overlay
+    from ssa.backends.board.simulated import write_overlay
 
     backend = PynqBackend(write_overlay(tmp_path, sg_length_width=8), device=double)
     q = np.zeros((3, 4, 64), np.uint8)
@@ -189,7 +189,7 @@ def test_block_too_large_for_one_transfer_is_a_config_error(double: Any, tmp_pat
 
 
 def test_buffers_are_reused_and_grown(double: Any, tmp_path: Path) -> None:
-    from ssa.simulated_board import write_overlay
+    from ssa.backends.board.simulated import write_overlay
 
     backend = PynqBackend(write_overlay(tmp_path), device=double)
     config = SSAConfig(n=8, dk=64, t=4, seed=3)
@@ -202,7 +202,7 @@ def test_buffers_are_reused_and_grown(double: Any, tmp_path: Path) -> None:
 
 def test_registers_are_found_by_name_in_the_hwh(double: Any, tmp_path: Path) -> None:
     """A kernel whose argument registers sit elsewhere (another tool version) still works."""
-    from ssa.simulated_board import SimulatedBoard, write_overlay
+    from ssa.backends.board.simulated import SimulatedBoard, write_overlay
 
     moved = {name: offset + (0x100 if offset >= 0x10 else 0) for name, offset in REGISTER_OFFSETS.items()}
     double = SimulatedBoard(double.csim, register_offsets=moved)
@@ -216,8 +216,8 @@ def test_multiword_rows_on_a_wider_kernel_build(tmp_path: Path) -> None:
     """D_K = 100 takes two words per row; the driver learns DK_MAX = 128 from the probe."""
     if ON_BOARD:
         pytest.skip("needs the board double")
-    from ssa.simulated_board import SimulatedBoard, write_overlay
-    from ssa.csim import CSimKernel
+    from ssa.backends.board.simulated import SimulatedBoard, write_overlay
+    from ssa.backends.csim import CSimKernel
 
     wide = Limits(n_max=8, dk_max=128, t_max=4)
     backend = PynqBackend(write_overlay(tmp_path), device=SimulatedBoard(CSimKernel.build(wide)))
@@ -232,7 +232,7 @@ def test_multiword_rows_on_a_wider_kernel_build(tmp_path: Path) -> None:
 
 
 def _faulty_backend(double: Any, tmp_path: Path, **faults: Any) -> PynqBackend:
-    from ssa.simulated_board import write_overlay
+    from ssa.backends.board.simulated import write_overlay
 
     backend = PynqBackend(write_overlay(tmp_path), device=double, timeout_s=FAULT_TIMEOUT_S)
     for name, value in faults.items():
@@ -281,7 +281,7 @@ def test_kernel_status_bits_are_reported(double: Any, tmp_path: Path) -> None:
 
 
 def test_dead_dma_is_a_timeout_not_a_hang(double: Any, tmp_path: Path) -> None:
-    from ssa.simulated_board import write_overlay
+    from ssa.backends.board.simulated import write_overlay
 
     double.faults.dead_dma = True
     with pytest.raises(KernelTimeoutError, match="stayed halted"):
@@ -289,7 +289,7 @@ def test_dead_dma_is_a_timeout_not_a_hang(double: Any, tmp_path: Path) -> None:
 
 
 def test_overlay_without_the_ssa_kernel(double: Any, tmp_path: Path) -> None:
-    from ssa.simulated_board import write_overlay
+    from ssa.backends.board.simulated import write_overlay
 
     bit = write_overlay(tmp_path, kernel_vlnv="xilinx.com:hls:other_top:1.0")
     with pytest.raises(OverlayError, match=r"no SSA kernel \(xilinx.com:hls:ssa_top:1.0\); it contains .*other_top_0"):
@@ -325,7 +325,7 @@ def test_bitstream_from_the_environment(tmp_path: Path, monkeypatch: pytest.Monk
 
 @pytest.mark.skipif(ON_BOARD, reason="a board is present")
 def test_no_board_found(tmp_path: Path) -> None:
-    from ssa.simulated_board import write_overlay
+    from ssa.backends.board.simulated import write_overlay
 
     with pytest.raises(BackendError, match="no PYNQ board found"):
         PynqBackend(write_overlay(tmp_path))
@@ -337,7 +337,7 @@ def test_ssa_works_without_pynq() -> None:
         import sys
         sys.modules["pynq"] = None  # `import pynq` now raises ImportError
         import numpy as np
-        import ssa, ssa.board, ssa.commands_verify
+        import ssa, ssa.backends.board.backend, ssa.cli.verify
         from ssa.backends import available_backends, get_backend
         assert "pynq" in available_backends()
         x = np.ones((2, 3, 4), np.uint8)
@@ -346,7 +346,7 @@ def test_ssa_works_without_pynq() -> None:
             get_backend("pynq")
         except ssa.BackendError as exc:
             print(exc)
-        assert sys.modules["pynq"] is None and "ssa.pynq_driver" not in sys.modules
+        assert sys.modules["pynq"] is None and "ssa.backends.board.driver" not in sys.modules
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -358,7 +358,7 @@ def test_ssa_works_without_pynq() -> None:
 
 
 def test_driver_uses_the_spec_register_names() -> None:
-    from ssa.pynq_driver import KERNEL_REGISTERS, VALID_REGISTERS
+    from ssa.backends.board.driver import KERNEL_REGISTERS, VALID_REGISTERS
 
     assert set(KERNEL_REGISTERS) | set(VALID_REGISTERS.values()) <= set(REGISTER_OFFSETS)
 
@@ -395,7 +395,7 @@ def test_verify_reports_mismatching_blocks(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_verify_drives_the_pynq_backend(double: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ssa.simulated_board import write_overlay
+    from ssa.backends.board.simulated import write_overlay
 
     bit = write_overlay(tmp_path)
     monkeypatch.setitem(BACKENDS, "pynq", lambda **options: PynqBackend(device=double, **options))

@@ -5,7 +5,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from ssa.bundle import SCHEMA_VERSION, load_bundle, save_bundle
+from ssa.model.bundle import SCHEMA_VERSION, load_bundle, save_bundle
 from ssa.errors import BundleError
 
 

@@ -7,11 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from ssa import csim, kernel_calls, run
-from ssa.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
+from ssa import run
+from ssa.backends import csim, kernel_calls
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
 from ssa.errors import BackendError, ConfigError, StreamError
-from ssa.packing import pack_input_stream, stream_word_counts, unpack_output_stream
-from ssa.registers import encode_info
+from ssa.contract.packing import pack_input_stream, stream_word_counts, unpack_output_stream
+from ssa.contract.registers import encode_info
 
 DK256 = Limits(n_max=32, dk_max=256, t_max=32)
 RANDOM_CASES = 300

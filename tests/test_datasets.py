@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ssa.datasets import load_dataset, read_cifar_batch
+from ssa.model.datasets import load_dataset, read_cifar_batch
 from ssa.errors import DatasetError
 
 

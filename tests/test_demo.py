@@ -6,8 +6,8 @@ from click.testing import CliRunner
 
 from ssa.cli import main
 from ssa.backends import get_backend
-from ssa.bundle import load_bundle
-from ssa.commands_demo import DEFAULT_BUNDLE, DEFAULT_SAMPLE, load_images, packaged
+from ssa.model.bundle import load_bundle
+from ssa.cli.demo import DEFAULT_BUNDLE, DEFAULT_SAMPLE, load_images, packaged
 from ssa.model import SpikingViT
 from test_datasets import write_mnist_like
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from ssa import SSAConfig, run, run_with_scores
-from ssa.packing import pack_output_stream, unpack_input_stream
-from ssa.vectors import make_vector, read_vector, standard_cases
+from ssa.contract.packing import pack_output_stream, unpack_input_stream
+from ssa.contract.vectors import make_vector, read_vector, standard_cases
 
 VECTORS = sorted((Path(__file__).parent / "vectors").glob("*.txt"))
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from ssa import ConfigError, ShapeError, SpikeDTypeError, SpikeValueError, SSAConfig, run
-from ssa.config import DEFAULT_KERNEL_LIMITS
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS
 
 
 def spikes(shape=(2, 3, 4)):

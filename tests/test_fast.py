@@ -1,4 +1,4 @@
-"""The numba backend (ssa.fast) agrees bit for bit with the reference emulator."""
+"""The numba backend (ssa.backends.fast) agrees bit for bit with the reference emulator."""
 from pathlib import Path
 
 import numpy as np
@@ -6,11 +6,12 @@ import pytest
 
 pytest.importorskip("numba", reason="the fast backend needs numba (pip install ssa-fpga[fast])")
 
-from ssa import SSAConfig, prng, run  # noqa: E402
-from ssa import fast  # noqa: E402
+from ssa import SSAConfig, run  # noqa: E402
+from ssa.contract import prng  # noqa: E402
+from ssa.backends import fast  # noqa: E402
 from ssa.errors import BackendError, ShapeError, SpikeDTypeError, SpikeValueError  # noqa: E402
-from ssa.packing import pack_output_stream, unpack_input_stream  # noqa: E402
-from ssa.vectors import read_vector  # noqa: E402
+from ssa.contract.packing import pack_output_stream, unpack_input_stream  # noqa: E402
+from ssa.contract.vectors import read_vector  # noqa: E402
 import random_blocks  # noqa: E402
 
 CASES = 300

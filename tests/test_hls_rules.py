@@ -201,7 +201,7 @@ def test_tripcount_of_outer_loop_does_not_cover_inner_runtime_loop():
 
 def test_kernel_compiles_as_cpp14_without_warnings():
     """Vitis HLS's front end defaults to C++14: the kernel must not need C++17, nor warn."""
-    csim = pytest.importorskip("ssa.csim")
+    csim = pytest.importorskip("ssa.backends.csim")
     try:
         command, ap_types = csim.find_compiler(), csim.ap_types_dir()
     except csim.BackendError as exc:

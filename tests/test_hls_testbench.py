@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ssa.config import DEFAULT_KERNEL_LIMITS, Limits
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits
 from ssa.errors import BackendError
-from ssa.vectors import read_vector
+from ssa.contract.vectors import read_vector
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = sorted((ROOT / "tests" / "vectors").glob("*.txt"))
@@ -24,7 +24,7 @@ RUN_TIMEOUT_S = 120
 
 @pytest.fixture(scope="module")
 def testbenches() -> dict[str, Path]:
-    from ssa import csim
+    from ssa.backends import csim
 
     try:
         with ThreadPoolExecutor(max_workers=len(BUILDS)) as pool:

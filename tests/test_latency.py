@@ -1,9 +1,9 @@
 """The latency model follows docs/spec.md §8 and lands near the paper's FPGA figure."""
 import pytest
 
-from ssa.config import DEFAULT_KERNEL_LIMITS, Limits
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits
 from ssa.errors import ConfigError
-from ssa.latency import ARRAY_DEPTH, CONTROL_CYCLES, LOAD_DEPTH, STORE_DEPTH, estimate
+from ssa.cost.latency import ARRAY_DEPTH, CONTROL_CYCLES, LOAD_DEPTH, STORE_DEPTH, estimate
 
 PAPER_CYCLES = 660  # Table III: 3.3 µs at 200 MHz, T = 10, one block
 

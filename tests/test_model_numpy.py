@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from ssa.bundle import save_bundle  # noqa: E402
+from ssa.model.bundle import save_bundle  # noqa: E402
 from ssa.errors import BundleError, ImageError, ShapeError  # noqa: E402
 from ssa.model import SpikingViT as NumpyViT  # noqa: E402
 from ssa_quantize.attention import LfsrSampler  # noqa: E402
@@ -71,7 +71,7 @@ def test_attention_blocks_are_identical_to_torch(trained, monkeypatch):
 
     class Recorder:
         def run(self, q, k, v, config):
-            from ssa.emulator import run
+            from ssa.backends.emulator import run
 
             out = run(q, k, v, config)
             numpy_calls.append((q.copy(), config.seed, out.copy()))
@@ -86,7 +86,7 @@ def test_attention_blocks_are_identical_to_torch(trained, monkeypatch):
 
 
 def test_csim_backend_gives_the_same_predictions(trained):
-    from ssa.csim import CSimBackend
+    from ssa.backends.csim import CSimBackend
 
     _, path = trained
     images = np.random.default_rng(5).random((2, 1, 8, 8)).astype(np.float32)

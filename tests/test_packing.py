@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ssa.errors import StreamError
-from ssa.packing import (
+from ssa.contract.packing import (
     pack_input_stream, pack_output_stream, pack_rows, stream_word_counts,
     unpack_input_stream, unpack_output_stream, unpack_rows, words_per_row,
 )

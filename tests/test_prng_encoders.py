@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from ssa import prng
-from ssa.encoders import encode, uniform_below
+from ssa.contract import prng
+from ssa.contract.encoders import encode, uniform_below
 
 
 def py_xorshift32(x: int) -> int:

@@ -1,14 +1,14 @@
-"""Attention cores: gradients of ssa, and the LFSR path against ssa.emulator.run."""
+"""Attention cores: gradients of ssa, and the LFSR path against ssa.backends.emulator.run."""
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("brevitas")
 
-from ssa.config import SSAConfig  # noqa: E402
-from ssa.emulator import run as emulate  # noqa: E402
+from ssa.contract.config import SSAConfig  # noqa: E402
+from ssa.backends.emulator import run as emulate  # noqa: E402
 from ssa.errors import ConfigError  # noqa: E402
-from ssa.prng import layer_seed  # noqa: E402
+from ssa.contract.prng import layer_seed  # noqa: E402
 from ssa_quantize.attention import AttentionCore, LfsrSampler, TorchSampler, lfsr_attention  # noqa: E402
 from ssa_quantize.model import ModelConfig, SpikingViT  # noqa: E402
 

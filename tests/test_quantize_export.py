@@ -8,7 +8,7 @@ pytest.importorskip("brevitas")
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxoptimizer")  # Brevitas' ONNX export needs it
 
-from ssa.bundle import load_bundle  # noqa: E402
+from ssa.model.bundle import load_bundle  # noqa: E402
 from ssa_quantize.export import export_onnx, linear_units, write_bundle  # noqa: E402
 from ssa_quantize.model import ModelConfig, SpikingViT  # noqa: E402
 

@@ -5,7 +5,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("brevitas")
 
-from ssa.coding import encode_pixels
+from ssa.model.coding import encode_pixels
 from ssa_quantize.neurons import MultiStepLIF, bernoulli_st, heaviside  # noqa: E402
 
 

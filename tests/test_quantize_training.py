@@ -11,8 +11,8 @@ from click.testing import CliRunner  # noqa: E402
 
 from ssa.errors import CheckpointError  # noqa: E402
 from ssa_quantize.cli import evaluate, export, train as train_command  # noqa: E402
-from ssa.bundle import load_bundle  # noqa: E402
-from ssa.datasets import Dataset, Split  # noqa: E402
+from ssa.model.bundle import load_bundle  # noqa: E402
+from ssa.model.datasets import Dataset, Split  # noqa: E402
 from ssa_quantize.model import ModelConfig, SpikingViT  # noqa: E402
 from ssa_quantize.training import TrainConfig, load_checkpoint, train  # noqa: E402
 

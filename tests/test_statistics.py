@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ssa import SSAConfig, run_with_scores
-from ssa.statistics import expected_rates
+from ssa.contract.statistics import expected_rates
 
 T_STEPS, BLOCKS, N, DK = 1000, 4, 8, 16
 T = T_STEPS * BLOCKS

@@ -1,11 +1,12 @@
-"""The torch backend (ssa.torch_backend) agrees bit for bit with the reference emulator."""
+"""The torch backend (ssa.backends.torch_backend) agrees bit for bit with the reference emulator."""
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="the torch backend needs PyTorch")
 
-from ssa import SSAConfig, prng, run  # noqa: E402
-from ssa import torch_backend as tb  # noqa: E402
+from ssa import SSAConfig, run  # noqa: E402
+from ssa.contract import prng  # noqa: E402
+from ssa.backends import torch_backend as tb  # noqa: E402
 from ssa.errors import BackendError, ConfigError, ShapeError, SpikeDTypeError, SpikeValueError  # noqa: E402
 import random_blocks  # noqa: E402
 

@@ -2,9 +2,9 @@
 
 Importing this package needs numpy alone. The contract all backends implement is docs/spec.md.
 """
-from .config import CONTRACT_LIMITS, CONTRACT_VERSION, DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
-from .emulator import run, run_with_scores
-from .errors import (
+from ssa.contract.config import CONTRACT_LIMITS, CONTRACT_VERSION, DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
+from ssa.backends.emulator import run, run_with_scores
+from ssa.errors import (
     BackendError,
     BundleError,
     ConfigError,

@@ -5,7 +5,7 @@ All cores take per-head tensors ``[T, B, H, N, D_K]`` and return the same shape.
 * ``ssa`` (paper eq. 5-6): ``S = Bern(Q Kᵀ / D_K)``, ``Attn = Bern(S V / N)``. Training and ideal
   evaluation sample with torch's RNG and pass gradients straight through the samplers (the
   expectation gradient). Hardware-exact evaluation (:class:`LfsrSampler`) runs the contract's LFSR
-  streams through the shared reference emulator ``ssa.emulator.run`` on CPU uint8 spikes.
+  streams through the shared reference emulator ``ssa.backends.emulator.run`` on CPU uint8 spikes.
 * ``spikformer``: ``LIF((Q Kᵀ) · scale · V)`` with integer products, no softmax (Zhou et al. 2023:
   scale 0.125, attention LIF threshold 0.5).
 * ``ann``: ``softmax(Q Kᵀ / sqrt(D_K)) V`` on real-valued Q, K, V.
@@ -20,12 +20,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ssa.config import SSAConfig
-from ssa.emulator import run as emulate
+from ssa.contract.config import SSAConfig
+from ssa.backends.emulator import run as emulate
 from ssa.errors import ConfigError
-from ssa.prng import model_call_seed, offset_seed
+from ssa.contract.prng import model_call_seed, offset_seed
 
-from ssa.coding import encode_pixels
+from ssa.model.coding import encode_pixels
 
 from .neurons import MultiStepLIF, bernoulli_st, encode_pixels_torch
 
@@ -65,12 +65,12 @@ class LfsrSampler:
     threads: int = 1
 
     def encode(self, images: torch.Tensor, timesteps: int) -> torch.Tensor:
-        """Pixel spikes from :func:`ssa.coding.encode_pixels`, as float32 on the images' device."""
+        """Pixel spikes from :func:`ssa.model.coding.encode_pixels`, as float32 on the images' device."""
         spikes = encode_pixels(images.detach().cpu().numpy(), timesteps, self.seed, self.first_index)
         return torch.from_numpy(spikes).to(images.device, torch.float32)
 
     def ssa(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """``ssa.emulator.run`` on ``[T, B, H, N, D_K]`` with seed ``layer_seed(seed, layer) + first_index·H``."""
+        """``ssa.backends.emulator.run`` on ``[T, B, H, N, D_K]`` with seed ``layer_seed(seed, layer) + first_index·H``."""
         heads = q.shape[2]
         call_seed = model_call_seed(self.seed, layer, self.first_index, heads)
         arrays = [x.detach().to("cpu", torch.uint8).numpy() for x in (q, k, v)]
@@ -79,7 +79,7 @@ class LfsrSampler:
 
 
 def lfsr_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, seed: int, threads: int = 1) -> np.ndarray:
-    """``ssa.emulator.run(q, k, v, SSAConfig(mode="lfsr", seed=seed))`` for ``[T, B, H, N, D_K]`` uint8.
+    """``ssa.backends.emulator.run(q, k, v, SSAConfig(mode="lfsr", seed=seed))`` for ``[T, B, H, N, D_K]`` uint8.
 
     With ``threads > 1`` the images are split into chunks run in parallel; chunk starting at image
     ``b0`` uses seed ``seed + b0·H`` (block ``k`` of seed ``s`` is block 0 of seed ``s + k``,

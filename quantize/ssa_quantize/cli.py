@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .attention import ATTENTIONS
-from ssa.datasets import DATASETS, load_dataset
+from ssa.model.datasets import DATASETS, load_dataset
 from .evaluation import EVAL_MODES, evaluate as run_evaluation
 from .export import BUNDLE_NAME, ONNX_FORMATS, export_onnx, write_bundle
 from .model import ModelConfig
@@ -59,7 +59,7 @@ def train(dataset: str, data_dir: Path | None, attention: str, timesteps: int, p
 @click.option("--checkpoint", "run_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Run folder written by `train`.")
 @click.option("--mode", type=click.Choice(EVAL_MODES), default="ideal", show_default=True,
-              help="ideal: torch RNG; lfsr: hardware-exact streams through ssa.emulator.run.")
+              help="ideal: torch RNG; lfsr: hardware-exact streams through ssa.backends.emulator.run.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--limit", type=click.IntRange(1), default=None, help="Evaluate the first LIMIT test images only.")

@@ -1,7 +1,7 @@
 """Test-set evaluation in ``ideal`` (torch RNG, any device) or ``lfsr`` (hardware-exact) mode.
 
 ``lfsr`` mode makes every stochastic part reproducible outside torch: pixels are coded by
-:func:`ssa.coding.encode_pixels` and attention runs through ``ssa.emulator.run``
+:func:`ssa.model.coding.encode_pixels` and attention runs through ``ssa.backends.emulator.run``
 with the contract's LFSR streams (see :class:`~ssa_quantize.attention.LfsrSampler`). Pixels are
 ``float32(uint8) / float32(255)``.
 """
@@ -15,7 +15,7 @@ from torch import nn
 from ssa.errors import ConfigError
 
 from .attention import LfsrSampler, TorchSampler
-from ssa.datasets import Split
+from ssa.model.datasets import Split
 
 EVAL_MODES = ("ideal", "lfsr")
 

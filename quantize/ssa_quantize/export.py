@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ssa.bundle import save_bundle
-from ssa.config import CONTRACT_VERSION, DEFAULT_KERNEL_LIMITS
+from ssa.model.bundle import save_bundle
+from ssa.contract.config import CONTRACT_VERSION, DEFAULT_KERNEL_LIMITS
 from ssa.errors import ConfigError
 
 from .attention import SPIKFORMER_SCALE, SPIKFORMER_THRESHOLD
@@ -91,13 +91,13 @@ def bundle_arrays(model: SpikingViT) -> dict[str, np.ndarray]:
 
 
 def write_bundle(model: SpikingViT, path: Path, *, seed: int, dataset: str, accuracy: dict | None = None) -> Path:
-    """Write the host bundle (one .npz with its manifest, ssa.bundle) to ``path``; returns it."""
+    """Write the host bundle (one .npz with its manifest, ssa.model.bundle) to ``path``; returns it."""
     cfg = model.config
     manifest = {
         "contract_version": CONTRACT_VERSION,
         "model": cfg.to_dict(),
         "ssa": {"n": cfg.tokens, "dk": cfg.head_dim, "t": cfg.steps, "mode": "lfsr", "seed": seed,
-                "layer_seed": "ssa.prng.layer_seed(seed, layer)", "blocks": "(image_index, head) row-major",
+                "layer_seed": "ssa.contract.prng.layer_seed(seed, layer)", "blocks": "(image_index, head) row-major",
                 "fits_default_kernel": cfg.tokens <= DEFAULT_KERNEL_LIMITS.n_max and cfg.head_dim <= DEFAULT_KERNEL_LIMITS.dk_max
                 and cfg.steps <= DEFAULT_KERNEL_LIMITS.t_max},
         "neuron": {"kind": "lif" if cfg.spiking else "quant_relu8", "tau": cfg.tau, "v_threshold": cfg.v_threshold,

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from ssa.errors import CheckpointError
 
-from ssa.datasets import Dataset, Split
+from ssa.model.datasets import Dataset, Split
 from .evaluation import evaluate, images_to_float
 from .model import ModelConfig, SpikingViT
 

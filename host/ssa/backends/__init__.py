@@ -14,9 +14,9 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from ..config import SSAConfig
-from ..emulator import run as emulate
-from ..errors import ConfigError
+from ssa.contract.config import SSAConfig
+from ssa.backends.emulator import run as emulate
+from ssa.errors import ConfigError
 
 
 class Backend(Protocol):
@@ -28,7 +28,7 @@ class Backend(Protocol):
 
 
 class EmulatorBackend:
-    """The reference emulator (ssa.emulator.run) as a backend."""
+    """The reference emulator (ssa.backends.emulator.run) as a backend."""
 
     name = "emulate"
 
@@ -54,10 +54,10 @@ def _lazy(target: str) -> Callable[..., Backend]:
 #: Every backend: name -> factory(**options).
 BACKENDS: dict[str, Callable[..., Backend]] = {
     "emulate": _lazy("ssa.backends:EmulatorBackend"),
-    "csim": _lazy("ssa.csim:CSimBackend"),
-    "pynq": _lazy("ssa.board:PynqBackend"),
-    "fast": _lazy("ssa.fast:FastBackend"),
-    "torch": _lazy("ssa.torch_backend:TorchBackend"),
+    "csim": _lazy("ssa.backends.csim:CSimBackend"),
+    "pynq": _lazy("ssa.backends.board.backend:PynqBackend"),
+    "fast": _lazy("ssa.backends.fast:FastBackend"),
+    "torch": _lazy("ssa.backends.torch_backend:TorchBackend"),
 }
 
 

@@ -9,14 +9,14 @@ import importlib
 
 import click
 
-from .errors import SSAError
+from ssa.errors import SSAError
 
 SUBCOMMANDS: dict[str, str] = {
-    "emulate": "ssa.commands_emulate:emulate",
-    "verify": "ssa.commands_verify:verify",
-    "bench": "ssa.commands_bench:bench",
-    "notebooks": "ssa.commands_notebooks:notebooks",
-    "demo": "ssa.commands_demo:demo",
+    "emulate": "ssa.cli.emulate:emulate",
+    "verify": "ssa.cli.verify:verify",
+    "bench": "ssa.cli.bench:bench",
+    "notebooks": "ssa.cli.notebooks:notebooks",
+    "demo": "ssa.cli.demo:demo",
     "train": "ssa_quantize.cli:train",
     "evaluate": "ssa_quantize.cli:evaluate",
     "export": "ssa_quantize.cli:export",

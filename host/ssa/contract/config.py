@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import ConfigError
+from ssa.errors import ConfigError
 
 CONTRACT_VERSION = 1
 SEED_MAX = 2**32 - 1
@@ -71,7 +71,7 @@ class SSAConfig:
     def for_spikes(cls, q_shape: tuple[int, ...], seed: int = 0, mode: str = "lfsr") -> "SSAConfig":
         """Config matching a spike tensor shaped [T, N, D_K] or [T, B, H, N, D_K]."""
         if len(q_shape) not in (3, 5):
-            from .errors import ShapeError
+            from ssa.errors import ShapeError
 
             raise ShapeError(f"spikes must be [T, N, D_K] or [T, B, H, N, D_K], got shape {tuple(q_shape)}")
         return cls(n=q_shape[-2], dk=q_shape[-1], t=q_shape[0], seed=seed, mode=mode)

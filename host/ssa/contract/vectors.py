@@ -12,7 +12,7 @@ the board tests. Format (one item per line, '#' lines are comments)::
     <16 hex digits>          one expected output word per line; TLAST on the last one
     end
 
-Regenerate with ``python -m ssa.vectors tests/vectors`` (rewrites every file from the emulator).
+Regenerate with ``python -m ssa.contract.vectors tests/vectors`` (rewrites every file from the emulator).
 """
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import CONTRACT_VERSION, SSAConfig
-from .emulator import run
-from .errors import VectorFormatError
-from .packing import pack_input_stream, pack_output_stream
+from ssa.contract.config import CONTRACT_VERSION, SSAConfig
+from ssa.backends.emulator import run
+from ssa.errors import VectorFormatError
+from ssa.contract.packing import pack_input_stream, pack_output_stream
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def read_vector(path: Path) -> GoldenVector:
         if next(it) != "end":
             raise VectorFormatError("missing 'end' line")
     except (StopIteration, KeyError, ValueError) as exc:
-        raise VectorFormatError(f"{path}: not a golden vector file ({exc!r}); regenerate it with python -m ssa.vectors") from exc
+        raise VectorFormatError(f"{path}: not a golden vector file ({exc!r}); regenerate it with python -m ssa.contract.vectors") from exc
     return GoldenVector(name, config, blocks, words_in, words_out)
 
 

@@ -9,8 +9,8 @@ import click
 import numpy as np
 from tqdm import tqdm
 
-from .config import SSAConfig
-from .errors import DatasetError, SSAError
+from ssa.contract.config import SSAConfig
+from ssa.errors import DatasetError, SSAError
 
 DEFAULT_BUNDLE = "ssa_fashion_mnist_t10.npz"
 DEFAULT_SAMPLE = "fashion_mnist_test_1000.npz"
@@ -28,7 +28,7 @@ def load_images(test_set: Path | None, count: int) -> tuple[np.ndarray, np.ndarr
             images, labels = npz["images"], npz["labels"]
         source = f"bundled Fashion-MNIST test sample ({len(labels)} images)"
     else:
-        from .datasets import load_idx_split
+        from ssa.model.datasets import load_idx_split
 
         try:
             split = load_idx_split(test_set, "t10k", "fashion-mnist")
@@ -66,9 +66,9 @@ class CrossCheck:
 @click.option("--check", default=4, show_default=True, type=click.IntRange(0), help="images whose attention blocks are cross-checked against csim")
 def demo(bundle: Path | None, count: int, backend: str, timesteps: int | None, test_set: Path | None, batch: int, check: int) -> None:
     """Classify Fashion-MNIST images with the bundled spiking ViT and its SSA attention blocks."""
-    from .backends import get_backend
-    from .latency import estimate
-    from .model import SpikingViT
+    from ssa.backends import get_backend
+    from ssa.cost.latency import estimate
+    from ssa.model.vit import SpikingViT
 
     model = SpikingViT.from_bundle(bundle or packaged(DEFAULT_BUNDLE), get_backend(backend))
     if timesteps is not None:
@@ -106,7 +106,7 @@ def _cross_check(model, images: np.ndarray, count: int) -> str | None:
     """Run a few images with every attention block also on csim; report bit-exact agreement."""
     if count == 0:
         return None
-    from .backends import get_backend
+    from ssa.backends import get_backend
 
     try:
         reference = get_backend("csim")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import prng
-from .config import SSAConfig
-from .encoders import encode, encode_ideal, uniform_below
-from .spikes import check_block_inputs
+from ssa.contract import prng
+from ssa.contract.config import SSAConfig
+from ssa.contract.encoders import encode, encode_ideal, uniform_below
+from ssa.contract.spikes import check_block_inputs
 
 
 def run(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> np.ndarray:

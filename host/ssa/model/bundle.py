@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import BundleError
+from ssa.errors import BundleError
 
 SCHEMA = "ssa-bundle"
 SCHEMA_VERSION = 1

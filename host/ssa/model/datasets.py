@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DatasetError
+from ssa.errors import DatasetError
 
 DATASETS = ("fashion-mnist", "mnist", "cifar10")
 DEFAULT_DIRS = {"fashion-mnist": Path("/usr/share/datasets/fashion-mnist")}

@@ -1,12 +1,12 @@
 """Fast CPU backend: the contract's LFSR mode on bit-packed spikes, compiled with numba.
 
-Same spikes as the reference emulator (`ssa.emulator.run`), bit for bit. Each token row is packed
+Same spikes as the reference emulator (`ssa.backends.emulator.run`), bit for bit. Each token row is packed
 into 64-bit words (eight 0/1 bytes at a time), the SAU counters are popcounts of ANDed words, the
 row adders popcounts of a packed score row against bit-packed columns of V (rows packed, then
 64x64 bit transposes); encoder outputs are built as words of 64 comparisons, in loops LLVM
 vectorises, and the generators step in the draw order of docs/spec.md section 4. Blocks run in
 parallel threads (numba prange) when there are several. The kernels are plain numba functions
-(types inferred by numba); their seeding and stepping mirror `ssa.prng`, which the tests check.
+(types inferred by numba); their seeding and stepping mirror `ssa.contract.prng`, which the tests check.
 
 numba is an optional dependency (`pip install ssa-fpga[fast]`); importing this module without it
 works, running it raises BackendError. Ideal mode is not a hardware contract and is delegated to
@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import emulator, prng
-from .config import SSAConfig
-from .errors import BackendError
-from .spikes import check_block_inputs
+from ssa.backends import emulator
+from ssa.contract import prng
+from ssa.contract.config import SSAConfig
+from ssa.errors import BackendError
+from ssa.contract.spikes import check_block_inputs
 
 INSTALL_HINT = "pip install ssa-fpga[fast]"
 _CHUNK = np.dtype("<u8")
-_SPIKE_CHARS = "?B"  # numpy type characters of bool and uint8, the spike dtypes of ssa.spikes
+_SPIKE_CHARS = "?B"  # numpy type characters of bool and uint8, the spike dtypes of ssa.contract.spikes
 
 try:
     import numba
@@ -59,7 +60,7 @@ def _popcount(x):  # numba scalar; LLVM turns this into POPCNT / vpshufb
 
 
 @_jit()
-def _fmix32(h):  # mirrors ssa.prng.fmix32 on one uint64 holding 32 bits
+def _fmix32(h):  # mirrors ssa.contract.prng.fmix32 on one uint64 holding 32 bits
     h ^= h >> _U16
     h = (h * _FMIX_C1) & _M32
     h ^= h >> _U13
@@ -68,13 +69,13 @@ def _fmix32(h):  # mirrors ssa.prng.fmix32 on one uint64 holding 32 bits
 
 
 @_jit()
-def _state0(mixed_seed, stream):  # mirrors ssa.prng.initial_states
+def _state0(mixed_seed, stream):  # mirrors ssa.contract.prng.initial_states
     state = _fmix32(mixed_seed ^ (((stream + _U1) * _GOLDEN) & _M32))
     return _ZERO_STATE if state == 0 else state
 
 
 @_jit()
-def _xorshift32(x):  # mirrors ssa.prng.xorshift32
+def _xorshift32(x):  # mirrors ssa.contract.prng.xorshift32
     x ^= (x << _U13) & _M32
     x ^= x >> _U17
     return x ^ ((x << _U5) & _M32)
@@ -323,7 +324,7 @@ def _as_chunks(x: np.ndarray, config: SSAConfig) -> np.ndarray:
 
 
 def run(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig, threads: int | None = None) -> np.ndarray:
-    """Attn spikes (uint8) shaped like q, identical to `ssa.emulator.run`.
+    """Attn spikes (uint8) shaped like q, identical to `ssa.backends.emulator.run`.
 
     threads: worker threads for batched calls (None: numba's default, all cores); a single
     block always runs on the calling thread.
@@ -353,5 +354,5 @@ class FastBackend:
         self.threads = threads
 
     def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> np.ndarray:
-        """Attn spikes shaped like q (see `ssa.fast.run`)."""
+        """Attn spikes shaped like q (see `ssa.backends.fast.run`)."""
         return run(q, k, v, config, self.threads)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import SSAConfig
-from .packing import pack_input_stream, stream_word_counts, unpack_output_stream
-from .spikes import check_block_inputs
+from ssa.contract.config import SSAConfig
+from ssa.contract.packing import pack_input_stream, stream_word_counts, unpack_output_stream
+from ssa.contract.spikes import check_block_inputs
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import StreamError
+from ssa.errors import StreamError
 
 WORD_BITS = 64
 

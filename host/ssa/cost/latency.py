@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import DEFAULT_KERNEL_LIMITS, Limits, check_int
-from .errors import ConfigError
-from .packing import stream_word_counts
-from .registers import BLOCKS_MAX
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits, check_int
+from ssa.errors import ConfigError
+from ssa.contract.packing import stream_word_counts
+from ssa.contract.registers import BLOCKS_MAX
 
 #: Clocks from an AXI-Stream beat to its row-buffer write (estimate).
 LOAD_DEPTH = 3

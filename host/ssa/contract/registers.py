@@ -4,8 +4,8 @@ Shared by the C-simulation backend and the PYNQ driver so both decode the kernel
 """
 from __future__ import annotations
 
-from .config import CONTRACT_VERSION, Limits
-from .errors import BackendError
+from ssa.contract.config import CONTRACT_VERSION, Limits
+from ssa.errors import BackendError
 
 #: Vitis HLS 2024.1 offsets for `ssa_top`'s arguments; the PYNQ driver prefers names from the .hwh.
 REGISTER_OFFSETS = {

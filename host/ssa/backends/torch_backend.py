@@ -5,7 +5,7 @@ For batched model evaluation on GPUs. The two counter stages are float matrix pr
 encoders integer comparisons. The generators are not stepped one draw at a time: xorshift32 is
 linear over GF(2), so the state after m steps is the XOR of A^m applied to each byte of the
 initial state; tables of A^m on every byte value (built once per length on the host with
-`ssa.prng.xorshift32`) give all draws of a generator in four gathers. Seeding is int64 arithmetic
+`ssa.contract.prng.xorshift32`) give all draws of a generator in four gathers. Seeding is int64 arithmetic
 on values below 2^32; draws are int32 holding uint32 bits, masked after every right shift (torch
 shifts signed integers arithmetically).
 
@@ -17,10 +17,11 @@ from typing import Callable
 
 import numpy as np
 
-from . import emulator, prng
-from .config import SSAConfig
-from .errors import BackendError, ConfigError, SpikeDTypeError, SpikeValueError
-from .spikes import check_block_inputs, check_block_shapes
+from ssa.backends import emulator
+from ssa.contract import prng
+from ssa.contract.config import SSAConfig
+from ssa.errors import BackendError, ConfigError, SpikeDTypeError, SpikeValueError
+from ssa.contract.spikes import check_block_inputs, check_block_shapes
 
 try:
     import torch
@@ -49,7 +50,7 @@ def _mul32(x: "torch.Tensor", c: int) -> "torch.Tensor":
 
 
 def _fmix32(h: "torch.Tensor") -> "torch.Tensor":
-    """MurmurHash3's finaliser on int64 tensors holding 32-bit values (mirrors ssa.prng.fmix32)."""
+    """MurmurHash3's finaliser on int64 tensors holding 32-bit values (mirrors ssa.contract.prng.fmix32)."""
     h = h ^ (h >> 16)
     h = _mul32(h, 0x85EBCA6B)
     h = h ^ (h >> 13)
@@ -58,7 +59,7 @@ def _fmix32(h: "torch.Tensor") -> "torch.Tensor":
 
 
 def initial_states(seed: int, blocks: int, streams: "torch.Tensor") -> "torch.Tensor":
-    """state0(seed + b, g) as int64 [blocks, len(streams)] (mirrors ssa.prng.initial_states)."""
+    """state0(seed + b, g) as int64 [blocks, len(streams)] (mirrors ssa.contract.prng.initial_states)."""
     block_seed = (torch.arange(blocks, dtype=torch.int64, device=streams.device) + seed) & MASK32
     ids = _mul32(streams + 1, prng.GOLDEN)
     state = _fmix32(_fmix32(block_seed)[:, None] ^ ids[None, :])
@@ -157,7 +158,7 @@ def _draws(states: "torch.Tensor", count: int, normaliser: int, dtype: "torch.dt
 
 
 def _check_tensors(q: object, k: object, v: object, config: SSAConfig) -> tuple[int, ...]:
-    """Validate spike tensors like ssa.spikes.check_block_inputs; return the batch shape."""
+    """Validate spike tensors like ssa.contract.spikes.check_block_inputs; return the batch shape."""
     tensors = (("q", q), ("k", k), ("v", v))
     for name, x in tensors:
         if not isinstance(x, torch.Tensor):
@@ -192,16 +193,16 @@ def run_torch(
     q: "torch.Tensor", k: "torch.Tensor", v: "torch.Tensor", config: SSAConfig,
     device: "str | torch.device | None" = None, compiled: bool = False,
 ) -> "torch.Tensor":
-    """Attn spikes as a torch uint8 tensor shaped like q, identical to `ssa.emulator.run`.
+    """Attn spikes as a torch uint8 tensor shaped like q, identical to `ssa.backends.emulator.run`.
 
     q, k, v: bool or uint8 tensors [T, N, D_K] or [T, B, H, N, D_K]; device: where to compute
     (default: q's device); compiled: fuse the elementwise work with torch.compile (worth it on
     GPUs for large batches; the first call of each shape compiles). Only `lfsr` mode: ideal mode
-    draws numpy's PCG64 stream, use `ssa.emulator.run` for it.
+    draws numpy's PCG64 stream, use `ssa.run` for it.
     """
     require_torch()
     if config.mode != "lfsr":
-        raise ConfigError(f"the torch backend implements mode='lfsr' only, got {config.mode!r}; use ssa.emulator.run for ideal mode")
+        raise ConfigError(f"the torch backend implements mode='lfsr' only, got {config.mode!r}; use ssa.run for ideal mode")
     _check_tensors(q, k, v, config)
     target = torch.device(device) if device is not None else q.device
     shape = q.shape

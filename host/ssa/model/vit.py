@@ -14,17 +14,17 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .bundle import Bundle, load_bundle
-from .coding import encode_pixels, lif_multistep
-from .config import SSAConfig, check_seed
-from .errors import BundleError, ConfigError, ImageError, ShapeError
-from .prng import model_call_seed
+from ssa.model.bundle import Bundle, load_bundle
+from ssa.model.coding import encode_pixels, lif_multistep
+from ssa.contract.config import SSAConfig, check_seed
+from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
+from ssa.contract.prng import model_call_seed
 
 SUPPORTED_ATTENTION = ("ssa", "spikformer")
 
 
 class AttentionBackend(Protocol):
-    """Anything with run(q, k, v, config) -> Attn spikes, like ssa.emulator."""
+    """Anything with run(q, k, v, config) -> Attn spikes, like ssa.backends.emulator."""
 
     def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> np.ndarray: ...
 
@@ -90,7 +90,7 @@ class SpikingViT:
         self.head_weight = (bundle["head.weight"].astype(np.float32) * bundle["head.weight_scale"].astype(np.float32).reshape(-1, 1))
         self.head_bias = bundle["head.bias"].astype(np.float32)
         if backend is None:
-            from . import emulator as backend  # the reference: always available
+            from ssa.backends import emulator as backend  # the reference: always available
         self.backend = backend
         self.stats = RunStats()
 

@@ -1,4 +1,4 @@
-"""A simulated PYNQ board: the real driver (ssa.board / ssa.pynq_driver) without a board.
+"""A simulated PYNQ board: the real driver (ssa.backends.board.backend / ssa.backends.board.driver) without a board.
 
 Used by the board-less tests and by notebook 03 on a laptop (`open_simulated_backend`).
 
@@ -14,7 +14,7 @@ flush/invalidate call back into the device. Below that line the double models:
   its buffer with TLAST on the last beat; S2MM writes up to LENGTH bytes and completes only on TLAST,
   LENGTH then reading back the bytes written; error bits halt the channel;
 - the SSA kernel's AXI-Lite block (ap_ctrl_hs, clear-on-read ap_done and ap_vld), which hands the
-  bytes MM2S streams to the C-simulated kernel (`ssa.csim.CSimKernel.call`) and what it returns,
+  bytes MM2S streams to the C-simulated kernel (`ssa.backends.csim.CSimKernel.call`) and what it returns,
   TLAST included, to S2MM;
 - the SLCR clock registers PYNQ programs from the .hwh, as plain memory.
 
@@ -38,12 +38,12 @@ from pynq.metadata.runtime_metadata_parser import RuntimeMetadataParser
 from pynq.ps import Clocks
 from pynqmetadata.frontends import Metadata
 
-from ssa.csim import CSimKernel
+from ssa.backends.csim import CSimKernel
 from ssa.errors import StreamError
-from ssa.registers import CTRL_AP_DONE, CTRL_AP_IDLE, CTRL_AP_READY, CTRL_AP_START, REGISTER_OFFSETS
+from ssa.contract.registers import CTRL_AP_DONE, CTRL_AP_IDLE, CTRL_AP_READY, CTRL_AP_START, REGISTER_OFFSETS
 
 if TYPE_CHECKING:
-    from ssa.board import PynqBackend
+    from ssa.backends.board.backend import PynqBackend
 
 SSA_VLNV = "xilinx.com:hls:ssa_top:1.0"
 DMA_BASE, SSA_BASE, IP_RANGE = 0x4040_0000, 0x43C0_0000, 0x1_0000
@@ -498,6 +498,6 @@ class SimulatedBoard(pynq.Device):
 
 def open_simulated_backend(directory: Path, timeout_s: float = 5.0) -> "PynqBackend":
     """The `pynq` backend on a simulated board whose kernel is the C-simulated HLS kernel."""
-    from ssa.board import PynqBackend
+    from ssa.backends.board.backend import PynqBackend
 
     return PynqBackend(write_overlay(Path(directory)), device=SimulatedBoard(CSimKernel.build()), timeout_s=timeout_s)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from .bench import make_plan, run_plan, to_markdown, write_outputs
-from .errors import SSAError
+from ssa.cost.bench import make_plan, run_plan, to_markdown, write_outputs
+from ssa.errors import SSAError
 
 
 @click.command()
@@ -22,7 +22,7 @@ from .errors import SSAError
 def bench(quick: bool, out_dir: Path, threads: int, device: str, cpu_batch: int | None, cuda_batch: int | None, no_compile: bool, no_progress: bool) -> None:
     """Time every SSA implementation (µs per block, blocks/s) and the cost growth with N and T.
 
-    Also runnable without click as `python -m ssa.bench` (same options).
+    Also runnable without click as `python -m ssa.cost.bench` (same options).
     """
     plan = make_plan(quick, threads, cpu_batch, cuda_batch, compiled=not no_compile)
     try:

@@ -8,7 +8,7 @@ against the reference emulator on the first blocks of the very inputs they were 
 
 Timing: warm-up calls (JIT compilation, caches), then repeats of an adaptive number of calls,
 median; CUDA rows synchronise; "1" in the threads column means numba and torch were pinned to
-one thread. Run as `ssa bench` or `python -m ssa.bench`.
+one thread. Run as `ssa bench` or `python -m ssa.cost.bench`.
 """
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
-from . import emulator
-from .config import SSAConfig
-from .errors import SSAError
+from ssa.backends import emulator
+from ssa.contract.config import SSAConfig
+from ssa.errors import SSAError
 
 if TYPE_CHECKING:
     import torch
@@ -194,7 +194,7 @@ def candidates(
     """Every implementation to time on these inputs: (impl, device, threads, call, to_numpy, note)."""
     found: list[Candidate] = []
     if device == "cpu":
-        found.append(("reference", "cpu", 1, lambda: emulator.run(q, k, v, config), np.asarray, "ssa.emulator.run (numpy)"))
+        found.append(("reference", "cpu", 1, lambda: emulator.run(q, k, v, config), np.asarray, "ssa.backends.emulator.run (numpy)"))
         found += _fast_candidates(q, k, v, config, threads, skipped)
         found += _csim_candidates(q, k, v, config, skipped)
     found += _torch_candidates(q, k, v, config, device, threads, skipped, compiled)
@@ -203,7 +203,7 @@ def candidates(
 
 def _fast_candidates(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig, threads: int, skipped: list[str]) -> list[Candidate]:
     try:
-        from .fast import FastBackend
+        from ssa.backends.fast import FastBackend
 
         one = FastBackend(threads=1)
     except SSAError as exc:
@@ -222,7 +222,7 @@ def _fast_candidates(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSACon
 
 def _csim_candidates(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig, skipped: list[str]) -> list[Candidate]:
     try:
-        from .csim import CSimBackend
+        from ssa.backends.csim import CSimBackend
 
         backend = CSimBackend()
     except (ImportError, OSError, SSAError) as exc:
@@ -243,7 +243,7 @@ def _torch_candidates(
         return []
     import torch
 
-    from .torch_backend import run_torch
+    from ssa.backends.torch_backend import run_torch
 
     bits = [torch.from_numpy(x).to(device) for x in (q, k, v)]
     floats = [x.float() for x in bits]
@@ -253,7 +253,7 @@ def _torch_candidates(
     def to_numpy(out: "torch.Tensor") -> np.ndarray:
         return out.cpu().numpy()
 
-    rows: list[Candidate] = [("torch", device, pinned, lambda: run_torch(*bits, config), to_numpy, "ssa.torch_backend, eager, tensors on device")]
+    rows: list[Candidate] = [("torch", device, pinned, lambda: run_torch(*bits, config), to_numpy, "ssa.backends.torch_backend, eager, tensors on device")]
     if device == "cuda" and compiled:
         rows.append(("torch-compiled", device, pinned, lambda: run_torch(*bits, config, compiled=True), to_numpy, "torch.compile (Triton)"))
     rows.append(("plain-torch-ssa", device, pinned, lambda: plain_torch_ssa(*floats), None, "BASELINE not bit-exact: float matmul + torch.bernoulli"))
@@ -468,10 +468,10 @@ def make_plan(quick: bool, threads: int, cpu_batch: int | None = None, cuda_batc
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m ssa.bench`: the options of `ssa bench`, without click (for bare GPU machines)."""
+    """`python -m ssa.cost.bench`: the options of `ssa bench`, without click (for bare GPU machines)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m ssa.bench", description="Time every SSA implementation (see `ssa bench --help`).")
+    parser = argparse.ArgumentParser(prog="python -m ssa.cost.bench", description="Time every SSA implementation (see `ssa bench --help`).")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("bench_out"))
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)

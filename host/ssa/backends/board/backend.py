@@ -1,7 +1,7 @@
 """The `pynq` backend: SSA blocks on a PYNQ-Z2/Z1 through the overlay built in overlay/.
 
 Same interface as the other backends (`run(q, k, v, config)` on [T, N, D_K] or [T, B, H, N, D_K]
-spikes, mode "lfsr"). PYNQ is imported only when a backend is created (`ssa.pynq_driver`), so this
+spikes, mode "lfsr"). PYNQ is imported only when a backend is created (`ssa.backends.board.driver`), so this
 module and `import ssa` work on machines without it.
 
 A batch of B·H blocks becomes as few kernel calls as the DMA transfer limit (2^26 − 1 bytes with the
@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from .config import Limits, SSAConfig
-from .errors import BackendError, ConfigError, OverlayError
-from .kernel_calls import run_on_kernel
-from .packing import stream_word_counts
+from ssa.contract.config import Limits, SSAConfig
+from ssa.errors import BackendError, ConfigError, OverlayError
+from ssa.backends.kernel_calls import run_on_kernel
+from ssa.contract.packing import stream_word_counts
 
 BITSTREAM_NAME = "ssa.bit"
 #: Environment variable naming the overlay's .bit (its .hwh lies beside it).
@@ -70,9 +70,9 @@ def find_bitstream(path: str | os.PathLike[str] | None = None) -> Path:
 
 
 def load_pynq_driver() -> ModuleType:
-    """`ssa.pynq_driver` (BackendError saying how to install PYNQ when it is missing)."""
+    """`ssa.backends.board.driver` (BackendError saying how to install PYNQ when it is missing)."""
     try:
-        return importlib.import_module("ssa.pynq_driver")
+        return importlib.import_module("ssa.backends.board.driver")
     except ImportError as exc:
         raise BackendError(
             f"the pynq backend needs PYNQ ({exc}): on a PYNQ-Z2/Z1 running a PYNQ 3.x image, "

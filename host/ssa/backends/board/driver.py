@@ -1,6 +1,6 @@
 """PYNQ side of the board backend: the overlay, the kernel's register driver and one DMA'd call.
 
-This module imports `pynq` at import time; `ssa.board` imports it lazily so that `import ssa` works
+This module imports `pynq` at import time; `ssa.backends.board.backend` imports it lazily so that `import ssa` works
 without PYNQ. PYNQ's own AXI DMA driver (`pynq.lib.dma.DMA`), `pynq.allocate` and `Overlay` do the
 work; this module adds what they lack: deadlines on every wait (PYNQ's `wait()` spins forever),
 decoded DMA error bits, and registers addressed by their names in the `.hwh`.
@@ -16,16 +16,16 @@ import numpy as np
 import pynq
 from pynq import DefaultIP, Overlay
 
-from .config import Limits
-from .errors import BackendError, DMAError, KernelTimeoutError, OverlayError, StreamError
-from .registers import (
+from ssa.contract.config import Limits
+from ssa.errors import BackendError, DMAError, KernelTimeoutError, OverlayError, StreamError
+from ssa.contract.registers import (
     CTRL_AP_DONE, CTRL_AP_IDLE, CTRL_AP_START, check_status, check_version, decode_info, describe_status,
 )
 
 SSA_VLNV = "xilinx.com:hls:ssa_top:1.0"
 DMA_VLNV = "xilinx.com:ip:axi_dma:7.1"
 #: Registers the driver writes or reads, by their names in the .hwh: the names of the spec's register
-#: map (docs/spec.md section 7, ssa.registers.REGISTER_OFFSETS); their offsets come from the .hwh.
+#: map (docs/spec.md section 7, ssa.contract.registers.REGISTER_OFFSETS); their offsets come from the .hwh.
 KERNEL_REGISTERS = ("CTRL", "n", "dk", "t_steps", "seed", "blocks", "status", "info")
 #: ap_vld companions of the output registers: checked when the .hwh lists them (clear on read).
 VALID_REGISTERS = {"status": "status_ctrl", "info": "info_ctrl"}

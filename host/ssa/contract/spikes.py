@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import SSAConfig
-from .errors import ShapeError, SpikeDTypeError, SpikeValueError
+from ssa.contract.config import SSAConfig
+from ssa.errors import ShapeError, SpikeDTypeError, SpikeValueError
 
 SPIKE_DTYPES = (np.dtype(np.bool_), np.dtype(np.uint8))
 

@@ -7,9 +7,9 @@ from typing import Any
 import click
 import numpy as np
 
-from .backends import available_backends, get_backend
-from .config import SSAConfig
-from .errors import SSAError
+from ssa.backends import available_backends, get_backend
+from ssa.contract.config import SSAConfig
+from ssa.errors import SSAError
 
 
 def random_blocks(config: SSAConfig, blocks: int, density: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

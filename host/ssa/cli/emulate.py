@@ -6,9 +6,9 @@ import time
 import click
 import numpy as np
 
-from .config import SSAConfig
-from .emulator import run_with_scores
-from .statistics import RateCheck, expected_rates
+from ssa.contract.config import SSAConfig
+from ssa.backends.emulator import run_with_scores
+from ssa.contract.statistics import RateCheck, expected_rates
 
 
 @click.command()
