@@ -2,8 +2,14 @@
 
 Importing this package needs numpy alone. The contract all backends implement is docs/spec.md.
 """
-from ssa.contract.config import CONTRACT_LIMITS, CONTRACT_VERSION, DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
 from ssa.backends.emulator import run, run_with_scores
+from ssa.contract.config import (
+    CONTRACT_LIMITS,
+    CONTRACT_VERSION,
+    DEFAULT_KERNEL_LIMITS,
+    Limits,
+    SSAConfig,
+)
 from ssa.errors import (
     BackendError,
     BundleError,

@@ -14,8 +14,8 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from ssa.contract.config import SSAConfig
 from ssa.backends.emulator import run as emulate
+from ssa.contract.config import SSAConfig
 from ssa.errors import ConfigError
 
 

@@ -26,11 +26,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig, check_int
-from ssa.errors import BackendError, ConfigError, StreamError
 from ssa.backends.kernel_calls import run_on_kernel
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig, check_int
 from ssa.contract.packing import stream_word_counts
 from ssa.contract.registers import BLOCKS_MAX, check_status, check_version, decode_info
+from ssa.errors import BackendError, ConfigError, StreamError
 
 #: Flags of the shared library; -fno-gnu-unique lets a rebuilt library be loaded beside an old one.
 LIBRARY_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-shared", "-fno-gnu-unique", "-pthread", "-Wno-unknown-pragmas")

@@ -19,8 +19,8 @@ import numpy as np
 from ssa.backends import emulator
 from ssa.contract import prng
 from ssa.contract.config import SSAConfig
-from ssa.errors import BackendError
 from ssa.contract.spikes import check_block_inputs
+from ssa.errors import BackendError
 
 INSTALL_HINT = "pip install ssa-fpga[fast]"
 _CHUNK = np.dtype("<u8")

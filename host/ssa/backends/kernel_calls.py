@@ -11,11 +11,15 @@ from typing import Callable
 import numpy as np
 
 from ssa.contract.config import Limits, SSAConfig
-from ssa.errors import ConfigError
-from ssa.contract.packing import pack_input_stream, stream_word_counts, unpack_output_stream
+from ssa.contract.packing import (
+    pack_input_stream,
+    stream_word_counts,
+    unpack_output_stream,
+)
 from ssa.contract.prng import offset_seed
 from ssa.contract.registers import BLOCKS_MAX
 from ssa.contract.spikes import check_block_inputs
+from ssa.errors import ConfigError
 
 #: Largest simple-mode AXI DMA transfer with c_sg_length_width = 26.
 DMA_MAX_BYTES = 2**26 - 1

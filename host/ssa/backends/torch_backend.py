@@ -20,8 +20,8 @@ import numpy as np
 from ssa.backends import emulator
 from ssa.contract import prng
 from ssa.contract.config import SSAConfig
-from ssa.errors import BackendError, ConfigError, SpikeDTypeError, SpikeValueError
 from ssa.contract.spikes import check_block_inputs, check_block_shapes
+from ssa.errors import BackendError, ConfigError, SpikeDTypeError, SpikeValueError
 
 try:
     import torch

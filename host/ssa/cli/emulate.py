@@ -6,8 +6,8 @@ import time
 import click
 import numpy as np
 
-from ssa.contract.config import SSAConfig
 from ssa.backends.emulator import run_with_scores
+from ssa.contract.config import SSAConfig
 from ssa.contract.statistics import RateCheck, expected_rates
 
 

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ssa.contract.config import CONTRACT_VERSION, SSAConfig
 from ssa.backends.emulator import run
-from ssa.errors import VectorFormatError
+from ssa.contract.config import CONTRACT_VERSION, SSAConfig
 from ssa.contract.packing import pack_input_stream, pack_output_stream
+from ssa.errors import VectorFormatError
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits, check_int
-from ssa.errors import ConfigError
 from ssa.contract.packing import stream_word_counts
 from ssa.contract.registers import BLOCKS_MAX
+from ssa.errors import ConfigError
 
 #: Clocks from an AXI-Stream beat to its row-buffer write (estimate).
 LOAD_DEPTH = 3

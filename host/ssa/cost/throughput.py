@@ -7,7 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ssa.contract.config import SSAConfig
-from ssa.contract.packing import pack_input_stream, stream_word_counts, unpack_output_stream
+from ssa.contract.packing import (
+    pack_input_stream,
+    stream_word_counts,
+    unpack_output_stream,
+)
 from ssa.contract.spikes import check_block_inputs
 
 

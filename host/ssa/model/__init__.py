@@ -1,4 +1,10 @@
 """Numpy inference of a trained spiking ViT: the runtime model, pixel coding and LIF, the bundle container and the data-set loaders."""
-from ssa.model.vit import SUPPORTED_ATTENTION, AttentionBackend, LinearUnit, RunStats, SpikingViT
+from ssa.model.vit import (
+    SUPPORTED_ATTENTION,
+    AttentionBackend,
+    LinearUnit,
+    RunStats,
+    SpikingViT,
+)
 
 __all__ = ["SUPPORTED_ATTENTION", "AttentionBackend", "LinearUnit", "RunStats", "SpikingViT"]

@@ -14,11 +14,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ssa.contract.config import SSAConfig, check_seed
+from ssa.contract.prng import model_call_seed
+from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
 from ssa.model.bundle import Bundle, load_bundle
 from ssa.model.coding import encode_pixels, lif_multistep
-from ssa.contract.config import SSAConfig, check_seed
-from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
-from ssa.contract.prng import model_call_seed
 
 SUPPORTED_ATTENTION = ("ssa", "spikformer")
 
@@ -90,7 +90,9 @@ class SpikingViT:
         self.head_weight = (bundle["head.weight"].astype(np.float32) * bundle["head.weight_scale"].astype(np.float32).reshape(-1, 1))
         self.head_bias = bundle["head.bias"].astype(np.float32)
         if backend is None:
-            from ssa.backends import emulator as backend  # the reference: always available
+            from ssa.backends import (
+                emulator as backend,  # the reference: always available
+            )
         self.backend = backend
         self.stats = RunStats()
 

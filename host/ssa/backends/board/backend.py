@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from ssa.contract.config import Limits, SSAConfig
-from ssa.errors import BackendError, ConfigError, OverlayError
 from ssa.backends.kernel_calls import run_on_kernel
+from ssa.contract.config import Limits, SSAConfig
 from ssa.contract.packing import stream_word_counts
+from ssa.errors import BackendError, ConfigError, OverlayError
 
 BITSTREAM_NAME = "ssa.bit"
 #: Environment variable naming the overlay's .bit (its .hwh lies beside it).

@@ -17,9 +17,21 @@ import pynq
 from pynq import DefaultIP, Overlay
 
 from ssa.contract.config import Limits
-from ssa.errors import BackendError, DMAError, KernelTimeoutError, OverlayError, StreamError
 from ssa.contract.registers import (
-    CTRL_AP_DONE, CTRL_AP_IDLE, CTRL_AP_START, check_status, check_version, decode_info, describe_status,
+    CTRL_AP_DONE,
+    CTRL_AP_IDLE,
+    CTRL_AP_START,
+    check_status,
+    check_version,
+    decode_info,
+    describe_status,
+)
+from ssa.errors import (
+    BackendError,
+    DMAError,
+    KernelTimeoutError,
+    OverlayError,
+    StreamError,
 )
 
 SSA_VLNV = "xilinx.com:hls:ssa_top:1.0"
