@@ -1,4 +1,4 @@
-// Bernoulli encoder, integer form (docs/spec.md §3). Mirrors host/ssa/encoders.py.
+// Bernoulli encoder, integer form (docs/spec.md §3). Mirrors host/ssa/contract/encoders.py.
 #ifndef SSA_ENCODER_H
 #define SSA_ENCODER_H
 

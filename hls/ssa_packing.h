@@ -1,4 +1,4 @@
-// AXI-Stream packing of token rows (docs/spec.md §5). Mirrors host/ssa/packing.py: bit d of a row
+// AXI-Stream packing of token rows (docs/spec.md §5). Mirrors host/ssa/contract/packing.py: bit d of a row
 // is bit d mod 64 of word d / 64; bits at or above D_K in the last word are padding and must be 0.
 #ifndef SSA_PACKING_H
 #define SSA_PACKING_H

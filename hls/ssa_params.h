@@ -1,7 +1,7 @@
 // Compile-time maxima of one kernel build and the constants derived from them (docs/spec.md §2, §7).
 //
 // Override the maxima with -DSSA_N_MAX=..., -DSSA_DK_MAX=..., -DSSA_T_MAX=... (run_hls.tcl passes
-// its tcl variables this way; host/ssa/csim.py does the same for C-simulation). The defaults are
+// its tcl variables this way; host/ssa/backends/csim.py does the same for C-simulation). The defaults are
 // ssa.contract.config.DEFAULT_KERNEL_LIMITS. Runtime registers n, dk, t_steps must be 1..maximum.
 #ifndef SSA_PARAMS_H
 #define SSA_PARAMS_H

@@ -1,5 +1,5 @@
 // Random numbers (docs/spec.md §4): xorshift32 generators (an LFSR over GF(2), shifts 13/17/5)
-// seeded from the user seed with MurmurHash3's fmix32. Mirrors host/ssa/prng.py.
+// seeded from the user seed with MurmurHash3's fmix32. Mirrors host/ssa/contract/prng.py.
 #ifndef SSA_PRNG_H
 #define SSA_PRNG_H
 

@@ -18,7 +18,7 @@
 //
 // DATAFLOW runs in the body of the block loop (Vitis "dataflow in a loop" canonical form), so the
 // buffers become ping-pong channels: block b+1 loads while block b runs the array and block b-1
-// stores. hls/README.md gives the numbers; host/ssa/latency.py models the schedule.
+// stores. hls/README.md gives the numbers; host/ssa/cost/latency.py models the schedule.
 #include "ssa_top.h"
 
 #include "ssa_encoder.h"

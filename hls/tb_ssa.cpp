@@ -1,5 +1,5 @@
 // C-simulation testbench of ssa_top: runs golden vectors (tests/vectors/*.txt, written by
-// host/ssa/vectors.py from the reference emulator) and compares every output word and TLAST flag.
+// host/ssa/contract/vectors.py from the reference emulator) and compares every output word and TLAST flag.
 //
 // Usage: tb_ssa VECTOR.txt [VECTOR.txt ...]   or   SSA_VECTORS=a.txt:b.txt tb_ssa
 // Prints one line per vector: PASS, SKIP (the vector needs larger maxima than this build; rebuild

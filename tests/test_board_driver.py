@@ -1,7 +1,7 @@
 """The pynq backend (ssa.backends.board.backend, ssa.backends.board.driver) run end to end, bit-exact against the emulator.
 
 Off the board, PYNQ's real Overlay / DefaultIP / MMIO / pynq.lib.dma.DMA / allocate run on top of
-ssa/simulated_board.py, which models DDR with a non-coherent cache, the AXI DMA's simple-mode
+ssa/backends/board/simulated/, which models DDR with a non-coherent cache, the AXI DMA's simple-mode
 registers and the kernel's AXI-Lite block around the C-simulated HLS kernel. On a board the tests
 marked `board` run unchanged against the real overlay:
 

@@ -1,6 +1,6 @@
 // Minimal stand-in for Vitis HLS's hls::stream, used ONLY for C-simulation with plain g++.
 //
-// hls/csim/ comes first on the g++ include path (host/ssa/csim.py, tests); Vitis HLS never sees this
+// hls/csim/ comes first on the g++ include path (host/ssa/backends/csim.py, tests); Vitis HLS never sees this
 // directory (run_hls.tcl does not add it), so synthesis and Vitis C-simulation use the real header.
 // Only what the kernel and its testbench use is modelled: an unbounded FIFO. Reading an empty stream
 // throws hls::csim::empty_stream_read instead of blocking: on hardware that read would stall forever

@@ -1,4 +1,4 @@
-// C-simulation bridge: an extern "C" entry point that ctypes (host/ssa/csim.py) calls to run
+// C-simulation bridge: an extern "C" entry point that ctypes (host/ssa/backends/csim.py) calls to run
 // ssa_top once, exactly as the board would: words and TLAST flags in, words and TLAST flags out,
 // status and info back. Built only for C-simulation, never given to Vitis HLS.
 //
@@ -13,7 +13,7 @@
 
 namespace {
 
-// Return codes of ssa_csim_call (mirrored in host/ssa/csim.py).
+// Return codes of ssa_csim_call (mirrored in host/ssa/backends/csim.py).
 constexpr int OK = 0;
 constexpr int INPUT_EXHAUSTED = 1;  // the kernel read past the last input word (DMA stall)
 constexpr int OUTPUT_OVERFLOW = 2;  // the kernel wrote more words than the caller's buffer holds

@@ -1,6 +1,20 @@
 """Stochastic Spiking Attention (SSA): the runtime that runs on laptops and on PYNQ boards.
 
 Importing this package needs numpy alone. The contract all backends implement is docs/spec.md.
+
+Public API (everything else is internal and may move):
+
+- ``ssa.run(q, k, v, config)`` / ``ssa.run_with_scores`` — the reference emulator on time-first
+  spike tensors ``[T, N, D_K]`` or ``[T, B, H, N, D_K]``; ``ssa.SSAConfig``, ``ssa.Limits`` and the
+  contract constants ``CONTRACT_VERSION``, ``CONTRACT_LIMITS``, ``DEFAULT_KERNEL_LIMITS``.
+- ``ssa.backends.get_backend(name, **options)`` / ``ssa.backends.available_backends()`` — the same
+  ``run`` on ``emulate``, ``fast``, ``torch``, ``csim`` or ``pynq``.
+- ``ssa.model.SpikingViT.from_bundle(path, backend)`` — numpy inference of a trained model.
+- The typed errors, all subclasses of ``ssa.SSAError`` (``ssa.errors``).
+- The ``ssa`` command (``ssa --help``).
+
+Subpackages: ``contract`` (what every backend shares), ``backends`` (the implementations),
+``model`` (the ViT runtime), ``cost`` (latency, throughput, benchmarks), ``cli`` (the commands).
 """
 from ssa.backends.emulator import run, run_with_scores
 from ssa.contract.config import (
