@@ -73,3 +73,20 @@ def fit(geometries: Sequence[tuple[int, int, int]], rates: Sequence[float], sram
                 best = Fit(n, dk, heads, rate, worst, errors)
         out.append(best)
     return sorted(out, key=lambda f: f.worst)
+
+
+def main() -> None:
+    """`python -m ssa.cost.table2`: rank block geometries by how well they reproduce Table II."""
+    grid = [(n, dk, h) for n in (16, 32, 49, 64, 65, 128, 196, 256) for dk in (16, 32, 48, 64, 96, 128, 256, 384, 512, 768)
+            for h in (1, 2, 4, 6, 8, 12, 16)]
+    ranked = fit(grid, rates=[i / 200 for i in range(101)])
+    literal = next(f for f in ranked if (f.n, f.dk, f.heads) == (VIT_SMALL_N, VIT_SMALL_DK, VIT_SMALL_HEADS))
+    print("rank    N  D_K   H  H·N²·D_K  rate  worst(ANN+Spikformer)  ANN proc/mem  Spikformer proc/mem  SSA proc/mem")
+    for f in ranked[:12] + [literal]:
+        e = f.errors
+        print(f"{ranked.index(f) + 1:4} {f.n:4} {f.dk:4} {f.heads:3} {f.heads * f.n ** 2 * f.dk:9} {f.rate:5.3f} {f.worst:8.1%}"
+              + "".join(f"  {e[k][0]:+6.1%} {e[k][1]:+6.1%}" for k in PAPER_TABLE_II))
+
+
+if __name__ == "__main__":
+    main()
