@@ -111,33 +111,37 @@ def _model_report(bundle: str, count: int, backend: str, sram: str, chart: Path 
 
 
 def energy_chart(models: dict, path: Path) -> None:
-    """Stacked bars per layer (attention/linear x processing/memory), one bar per model side by side."""
+    """Stacked bars per layer, one bar per model side by side: everything (left), attention alone (right)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from ssa.plots import _pyplot
 
     plt = _pyplot()
-    parts = (("attention processing", lambda l: l.attention.processing_uj if l.attention else 0.0, "#c44e52"),
-             ("attention memory", lambda l: l.attention.memory_uj if l.attention else 0.0, "#f1a3a5"),
-             ("linear processing", lambda l: l.linear.processing_uj, "#4c72b0"),
-             ("linear memory", lambda l: l.linear.memory_uj, "#a6bddb"))
-    names = [layer.name for layer in next(iter(models.values()))]
-    width = 0.8 / len(models)
-    fig, ax = plt.subplots(figsize=(1.1 * len(names) + 3, 4))
-    for m, (label, layers) in enumerate(models.items()):
-        bottom = [0.0] * len(layers)
-        xs = [i + (m - (len(models) - 1) / 2) * width for i in range(len(layers))]
-        for part, value, color in parts:
-            heights = [value(layer) for layer in layers]
-            ax.bar(xs, heights, width * 0.95, bottom=bottom, color=color, hatch="//" if m else None, edgecolor="white",
-                   label=part if m == 0 else None)
-            bottom = [b + h for b, h in zip(bottom, heights)]
+    attention = (("attention processing", lambda l: l.attention.processing_uj if l.attention else 0.0, "#c44e52"),
+                 ("attention memory", lambda l: l.attention.memory_uj if l.attention else 0.0, "#f1a3a5"))
+    linear = (("linear processing", lambda l: l.linear.processing_uj, "#4c72b0"),
+              ("linear memory", lambda l: l.linear.memory_uj, "#a6bddb"))
     labels = list(models)
-    ax.set(xticks=range(len(names)), xticklabels=names, ylabel="µJ per image",
-           title=f"Energy per image and layer, 45 nm estimate: {labels[0]} (left)"
-           + (f" vs {labels[1]} (right, hatched)" if len(labels) > 1 else ""))
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, 2, figsize=(14, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+    for ax, parts, keep in ((axes[0], attention + linear, None), (axes[1], attention, "layer")):
+        names = [layer.name for layer in next(iter(models.values())) if keep is None or layer.name.startswith(keep)]
+        width = 0.8 / len(models)
+        for m, layers in enumerate(models.values()):
+            layers = [layer for layer in layers if layer.name in names]
+            bottom = [0.0] * len(layers)
+            xs = [i + (m - (len(models) - 1) / 2) * width for i in range(len(layers))]
+            for part, value, color in parts:
+                heights = [value(layer) for layer in layers]
+                ax.bar(xs, heights, width * 0.95, bottom=bottom, color=color, hatch="//" if m else None,
+                       edgecolor="white", label=part if m == 0 else None)
+                bottom = [b + h for b, h in zip(bottom, heights)]
+        ax.set(xticks=range(len(names)), xticklabels=names, ylabel="µJ per image")
+        ax.legend(fontsize=8)
+    axes[0].set_title("whole model")
+    axes[1].set_title("attention blocks")
+    fig.suptitle(f"Energy per image and layer, 45 nm estimate: {labels[0]} (solid)"
+                 + (f" vs {labels[1]} (hatched)" if len(labels) > 1 else ""))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -24,7 +24,8 @@ Counting rules (the assumptions behind every number; docs/results.md "Energy" di
 Adding an attention kind
 ------------------------
 A kind is one function ``count(block: Block) -> Counts`` for the whole block (all heads, all time
-steps), registered by name; `estimate(name, block)` then prices it and `ssa energy` lists it::
+steps), registered by name; `estimate(name, block)` then prices it and `ssa energy` lists it. Put
+it next to the three kinds at the end of this module, so every user of the registry sees it::
 
     from ssa.cost.energy import Block, Counts, register
 
@@ -155,9 +156,9 @@ def price(counts: Counts, sram: str = "8KB", table: EnergyTable | None = None) -
     """Energy of `counts` with all data in an SRAM of size `sram`."""
     table = table or default_table()
     by_op = {n: c * table.op(n) for n, c in counts.ops.items()}
-    memory_pj = counts.bits_moved * table.sram_bit(sram)
-    by_op[f"sram{sram}"] = memory_pj
-    return Energy(sum(v for n, v in by_op.items() if not n.startswith("sram")) * 1e-6, memory_pj * 1e-6, by_op)
+    processing_pj, memory_pj = sum(by_op.values()), counts.bits_moved * table.sram_bit(sram)
+    by_op[f"sram {sram}"] = memory_pj
+    return Energy(processing_pj * 1e-6, memory_pj * 1e-6, by_op)
 
 
 @dataclass(frozen=True)
