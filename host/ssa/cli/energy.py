@@ -57,7 +57,7 @@ def table2_lines(sram: str) -> list[str]:
 
 
 @click.command()
-@click.option("--bundle", type=str, is_flag=False, flag_value="", default=None,
+@click.option("--bundle", type=str, is_flag=False, flag_value="", default=None, metavar="[PATH]",
               help="also price a model: --bundle alone for the bundled Fashion-MNIST model, or a bundle path")
 @click.option("--count", default=16, show_default=True, type=click.IntRange(1), help="sample images whose spike rates are measured")
 @click.option("--backend", default="emulate", show_default=True, help="attention backend for the model run: emulate, fast, csim")

@@ -25,7 +25,8 @@ Adding an attention kind
 ------------------------
 A kind is one function ``count(block: Block) -> Counts`` for the whole block (all heads, all time
 steps), registered by name; `estimate(name, block)` then prices it and `ssa energy` lists it. Put
-it next to the three kinds at the end of this module, so every user of the registry sees it::
+it next to `count_ann`, `count_spikformer` and `count_ssa` in this module, so every user of the
+registry sees it::
 
     from ssa.cost.energy import Block, Counts, register
 
