@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, str] = {
     "bench": "ssa.cli.bench:bench",
     "notebooks": "ssa.cli.notebooks:notebooks",
     "demo": "ssa.cli.demo:demo",
+    "energy": "ssa.cli.energy:energy",
     "train": "ssa_quantize.cli:train",
     "evaluate": "ssa_quantize.cli:evaluate",
     "export": "ssa_quantize.cli:export",

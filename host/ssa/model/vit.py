@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -59,6 +59,10 @@ class RunStats:
 
 class SpikingViT:
     """The bundle's model on numpy; attention blocks on `backend`."""
+
+    #: Optional observer recorder(name, layer, tensor) of the activations of a forward pass
+    #: ("patch", "qkv_in", "q", "k", "v", "attn", "mlp_in", "mlp1"), e.g. ssa.cost.model_energy.SpikeRecorder.
+    recorder: Callable[[str, int, np.ndarray], None] | None = None
 
     def __init__(self, bundle: Bundle, backend: AttentionBackend | None = None) -> None:
         self.manifest = bundle.manifest
@@ -133,7 +137,9 @@ class SpikingViT:
     def logits_from_spikes(self, spikes: np.ndarray, first_index: int = 0) -> np.ndarray:
         """Logits from input spikes [T, B, C, H, W]."""
         self.stats = RunStats()
-        x = self._lif(self.patch_unit(self._patchify(spikes)) + self.pos)
+        patches = self._patchify(spikes)
+        self._record("patch", -1, patches)
+        x = self._lif(self.patch_unit(patches) + self.pos)
         for l, units in enumerate(self.layers):
             x = self._encoder_layer(x, l, units, first_index)
         return x.mean(axis=(0, 2), dtype=np.float32) @ self.head_weight.T + self.head_bias
@@ -150,10 +156,20 @@ class SpikingViT:
     def _encoder_layer(self, x: np.ndarray, layer: int, units: dict[str, LinearUnit], first_index: int) -> np.ndarray:
         t, b, n, d = x.shape
         h = self.heads
+        self._record("qkv_in", layer, x)
         q, k, v = (self._lif(units[m](x)).reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for m in "qkv")
         attn = self._attention(q, k, v, layer, first_index).astype(np.float32)
+        for name, spikes in (("q", q), ("k", k), ("v", v), ("attn", attn)):
+            self._record(name, layer, spikes)
         x = x + self._lif(units["proj"](attn.transpose(0, 1, 3, 2, 4).reshape(t, b, n, d)))
-        return x + self._lif(units["mlp2"](self._lif(units["mlp1"](x))))
+        self._record("mlp_in", layer, x)
+        hidden = self._lif(units["mlp1"](x))
+        self._record("mlp1", layer, hidden)
+        return x + self._lif(units["mlp2"](hidden))
+
+    def _record(self, name: str, layer: int, tensor: np.ndarray) -> None:
+        if self.recorder is not None:
+            self.recorder(name, layer, tensor)
 
     def _attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, layer: int, first_index: int) -> np.ndarray:
         if self.attention == "spikformer":
