@@ -27,6 +27,13 @@ inline int bank_address(int tile, int t, int w) {
   return (tile * T_MAX + t) * W_MAX + w;
 }
 
+/// Address of half h (0: bits 31..0, 1: bits 63..32) of word `address` of bank 2p + `odd` in the
+/// memory of bank pair p.
+inline int half_address(int odd, int address, int h) {
+#pragma HLS INLINE
+  return (odd * BANK_DEPTH + address) * 2 + h;
+}
+
 /// Advance one digit of the stream-order counter (spec §5: block, t, matrix, row, word): returns
 /// true when it wraps from `last` to 0, so `step(w, W-1) && step(i, N-1) && ...` carries like an
 /// odometer without dividers.

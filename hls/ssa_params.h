@@ -25,9 +25,12 @@
 // Words per row bank (one bank per matrix and tile row, spec §8): ceil(N_LIMIT/N_TILE)·T_MAX·W_MAX.
 #define SSA_BANK_DEPTH \
   (((SSA_N_LIMIT + SSA_N_TILE - 1) / SSA_N_TILE) * SSA_T_MAX * ((SSA_DK_MAX + 63) / 64))
-// BRAM36 of one set of block buffers: (3 + 1)·N_TILE banks of 64-bit words, 512 words per BRAM36
-// (512 x 72 simple dual port; a bank needs its own port every clock, so banks never share one).
-#define SSA_BUFFER_BRAM36 (4 * SSA_N_TILE * ((SSA_BANK_DEPTH + 511) / 512))
+// Row banks are stored as 32-bit halves, two banks (tile rows 2p and 2p+1) in one true-dual-port
+// memory of 4·BANK_DEPTH halves, so every stage uses exactly its two ports: load writes the two
+// halves of a beat, the array reads one half of each bank, the emitter writes one half of each of
+// two rows, store reads the two halves of a word. BRAM36 as 1K x 32 TDP: ceil(4·depth / 1024) each.
+#define SSA_PAIRS ((SSA_N_TILE + 1) / 2)
+#define SSA_BUFFER_BRAM36 (4 * SSA_PAIRS * ((4 * SSA_BANK_DEPTH + 1023) / 1024))
 // Ping-pong buffers (block b+1 loads while block b computes) only when two sets fit the 128 BRAM36
 // that the xc7z020's 140 leave after the DMA and interconnect; else load, array, store take turns.
 #ifndef SSA_PINGPONG
@@ -46,6 +49,9 @@ constexpr int WORD_BITS = 64;                                  // AXI-Stream TDA
 constexpr int W_MAX = (DK_MAX + WORD_BITS - 1) / WORD_BITS;    // words per token row at DK_MAX
 constexpr int TILES_MAX = (N_LIMIT + N_TILE - 1) / N_TILE;     // query (and key) tiles at N_LIMIT
 constexpr int BANK_DEPTH = SSA_BANK_DEPTH;                     // = TILES_MAX·T_MAX·W_MAX words
+constexpr int HALF_BITS = 32;                                  // row banks hold 32-bit halves
+constexpr int PAIRS = SSA_PAIRS;                               // bank pairs per matrix
+constexpr int PAIR_DEPTH = 2 * 2 * BANK_DEPTH;                 // halves per bank pair
 constexpr int BLOCKS_MAX = 65535;
 constexpr int MATRICES = 3;                                    // Q, K, V in stream order
 

@@ -14,7 +14,8 @@
 // stage writes each row word into a row bank (one bank per matrix and tile row r, holding tokens
 // r, r + N_TILE, ...), and the array reads word d/64 of all 3·N_TILE banks in the same clock and
 // selects bit d mod 64. The output goes the other way: row i's Attn bits collect in a 64-bit
-// register and land in its output bank once per word.
+// register and land in its output bank half a word at a time. Banks hold 32-bit halves, two banks
+// per true-dual-port memory (ssa_params.h), so each process uses the two ports of every memory.
 //
 // Tiling (spec §8): the array computes the block as Tq·T·Tk phases of D_K clocks, query tile
 // outermost, then time step, then key tile. Phase (qt, t, kt) counts c[t, i, j] for the N_TILE²
@@ -77,15 +78,15 @@ SEED:
 /// `flags` returns status bits 4-6 accumulated over the call: the accumulator is static so that
 /// the dataflow loop carries no scalar between iterations; block 0 resets it.
 void load_block(axis_t& in_stream, int b, int blocks, int n, int dk, int t_steps,
-                word_t in_buf[MATRICES][N_TILE][BANK_DEPTH], stream_flags_t& flags) {
+                half_t in_buf[MATRICES][PAIRS][PAIR_DEPTH], stream_flags_t& flags) {
   static stream_flags_t seen = 0;
   if (b == 0) seen = 0;
   const int words = words_per_row(dk);
   const word_t pad = padding_mask(dk);
   const int beats = t_steps * MATRICES * n * words;
   const bool last_block = b == blocks - 1;
-  // beat = ((t·3 + m)·N + i)·W + w with token i = tile·N_TILE + r, counted without dividers
-  int t = 0, m = 0, i = 0, tile = 0, r = 0, w = 0;
+  // beat = ((t·3 + m)·N + i)·W + w with token i = tile·N_TILE + 2·p + odd, counted without dividers
+  int t = 0, m = 0, i = 0, tile = 0, p = 0, odd = 0, w = 0;
 LOAD:
   for (int beat = 0; beat < beats; ++beat) {
 #pragma HLS PIPELINE II=1
@@ -97,13 +98,18 @@ LOAD:
     if (x.last && !final_word) now |= STATUS_EARLY_TLAST >> STREAM_FLAGS_SHIFT;
     if (!x.last && final_word) now |= STATUS_MISSING_TLAST >> STREAM_FLAGS_SHIFT;
     seen |= now;
-    in_buf[m][r][bank_address(tile, t, w)] = x.data;
+    const int address = bank_address(tile, t, w);
+    in_buf[m][p][half_address(odd, address, 0)] = x.data(HALF_BITS - 1, 0);
+    in_buf[m][p][half_address(odd, address, 1)] = x.data(WORD_BITS - 1, HALF_BITS);
     if (step(w, words - 1)) {
       if (step(i, n - 1)) {
-        tile = r = 0;
+        tile = p = odd = 0;
         if (step(m, MATRICES - 1)) ++t;
-      } else if (step(r, N_TILE - 1)) {
+      } else if (2 * p + odd == N_TILE - 1) {
+        p = odd = 0;
         ++tile;
+      } else if (step(odd, 1)) {
+        ++p;
       }
     }
   }
@@ -119,9 +125,9 @@ LOAD:
 /// phase only drains. All SAUs of a column see the same V_j, so one D_K-deep FIFO per column (an
 /// N_TILE-bit-wide ap_shift_reg, SRL LUTs, tap at the runtime D_K - 1) replaces the paper's FIFO
 /// in every SAU; the row sums use a second one, N_TILE·SUM_BITS wide.
-void run_array(const word_t in_buf[MATRICES][N_TILE][BANK_DEPTH],
+void run_array(const half_t in_buf[MATRICES][PAIRS][PAIR_DEPTH],
                const state_t gs0[TILES_MAX][N_TILE], const state_t ga0[TILES_MAX][N_TILE], int n,
-               int dk, int t_steps, word_t out_buf[N_TILE][BANK_DEPTH]) {
+               int dk, int t_steps, half_t out_buf[PAIRS][PAIR_DEPTH]) {
   state_t gs[TILES_MAX][N_TILE];  // GS[j] after its draw of the current time step, by key tile
   state_t ga[N_TILE];             // GA[i] of the emitting query tile's rows
   count_t u_column[N_TILE];       // u_j of the counting phase's key tile (eq. 5)
@@ -161,13 +167,13 @@ ARRAY:
 #pragma HLS LOOP_TRIPCOUNT min=2 max=ARRAY_CLOCKS_MAX
     const bool first_d = d == 0, last_d = d == dk - 1;
     const bool emit = previous && ke == tiles - 1;  // row sums of phase (qe, te, ke) are complete
-    const int w = d / WORD_BITS, k = d % WORD_BITS;
+    const int w = d / WORD_BITS, k = d % WORD_BITS, h = k / HALF_BITS, bit = k % HALF_BITS;
     const int q_addr = feed ? bank_address(qt, t, w) : 0;
     const int kv_addr = feed ? bank_address(kt, t, w) : 0;
     const int out_addr = bank_address(qe, te, w);
 
-    // Column d of Q^t (query tile), K^t and V^t (key tile): one word per bank, one bit selected,
-    // zeros for tokens >= n.
+    // Column d of Q^t (query tile), K^t and V^t (key tile): one half word per bank, one bit
+    // selected, zeros for tokens >= n.
     bool q[N_TILE], key[N_TILE];
 #pragma HLS ARRAY_PARTITION variable=q type=complete
 #pragma HLS ARRAY_PARTITION variable=key type=complete
@@ -177,9 +183,10 @@ ARRAY:
 #pragma HLS UNROLL
       const bool q_live = feed && qt * N_TILE + r < n;
       const bool kv_live = feed && kt * N_TILE + r < n;
-      q[r] = q_live && in_buf[0][r][q_addr][k];
-      key[r] = kv_live && in_buf[1][r][kv_addr][k];
-      v_in[r] = kv_live && in_buf[2][r][kv_addr][k];
+      const int q_half = half_address(r % 2, q_addr, h), kv_half = half_address(r % 2, kv_addr, h);
+      q[r] = q_live && in_buf[0][r / 2][q_half][bit];
+      key[r] = kv_live && in_buf[1][r / 2][kv_half][bit];
+      v_in[r] = kv_live && in_buf[2][r / 2][kv_half][bit];
     }
     const column_t v_prev = v_fifo.shift(v_in, dk - 1);  // V^te of key tile ke, column d
 
@@ -197,7 +204,9 @@ ARRAY:
       const bool spike = bernoulli<SUM_BITS>(u_row, a);
       const word_t word = (k == 0 ? word_t(0) : attn_word[i]) | (word_t(spike ? 1 : 0) << k);
       attn_word[i] = word;
-      if (emit && (k == WORD_BITS - 1 || last_d)) out_buf[i][out_addr] = word;
+      if (emit && (bit == HALF_BITS - 1 || last_d)) {  // a half is complete (store masks the rest)
+        out_buf[i / 2][half_address(i % 2, out_addr, h)] = word(HALF_BITS * h + HALF_BITS - 1, HALF_BITS * h);
+      }
     }
     sum_fifo.shift(sums);
 
@@ -234,24 +243,35 @@ ARRAY:
   }
 }
 
-/// Write one block's T·N·W Attn beats; TLAST on the final beat of the call.
-void store_block(const word_t out_buf[N_TILE][BANK_DEPTH], int b, int blocks, int n, int dk,
+/// Write one block's T·N·W Attn beats; TLAST on the final beat of the call. The padding bits of a
+/// row's last word are cleared here: a half the emitter never wrote (D_K mod 64 <= 32) is all
+/// padding.
+void store_block(const half_t out_buf[PAIRS][PAIR_DEPTH], int b, int blocks, int n, int dk,
                  int t_steps, axis_t& out_stream) {
   const int words = words_per_row(dk);
+  const word_t pad = padding_mask(dk);
   const int beats = t_steps * n * words;
   const bool last_block = b == blocks - 1;
-  int t = 0, i = 0, tile = 0, r = 0, w = 0;
+  int t = 0, i = 0, tile = 0, p = 0, odd = 0, w = 0;
 STORE:
   for (int beat = 0; beat < beats; ++beat) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=1 max=STORE_BEATS_MAX
-    out_stream.write(make_beat(out_buf[r][bank_address(tile, t, w)], last_block && beat == beats - 1));
+    const int address = bank_address(tile, t, w);
+    const half_t high = out_buf[p][half_address(odd, address, 1)];
+    const half_t low = out_buf[p][half_address(odd, address, 0)];
+    word_t word = word_t(high) << HALF_BITS | word_t(low);
+    if (w == words - 1) word &= ~pad;
+    out_stream.write(make_beat(word, last_block && beat == beats - 1));
     if (step(w, words - 1)) {
       if (step(i, n - 1)) {
-        tile = r = 0;
+        tile = p = odd = 0;
         ++t;
-      } else if (step(r, N_TILE - 1)) {
+      } else if (2 * p + odd == N_TILE - 1) {
+        p = odd = 0;
         ++tile;
+      } else if (step(odd, 1)) {
+        ++p;
       }
     }
   }
@@ -269,16 +289,16 @@ BLOCKS:
 #if SSA_PINGPONG
 #pragma HLS DATAFLOW
 #endif
-    // One bank per (matrix, tile row): 3·N_TILE reads per clock in the array. A bank holds
-    // TILES_MAX·T_MAX·W_MAX words (512 at N_TILE 16, 256 at N_TILE 32 for the default maxima):
-    // one BRAM36 (512 x 72) each; see README.md for the count.
-    word_t in_buf[MATRICES][N_TILE][BANK_DEPTH];
+    // One bank per (matrix, tile row), two banks per true-dual-port memory: 3·N_TILE reads per
+    // clock in the array. A bank holds TILES_MAX·T_MAX·W_MAX words (512 at N_TILE 16, 256 at
+    // N_TILE 32 for the default maxima), a pair 2 or 1 BRAM36 (1K x 32); README.md has the count.
+    half_t in_buf[MATRICES][PAIRS][PAIR_DEPTH];
 #pragma HLS ARRAY_PARTITION variable=in_buf type=complete dim=1
 #pragma HLS ARRAY_PARTITION variable=in_buf type=complete dim=2
-#pragma HLS BIND_STORAGE variable=in_buf type=ram_s2p impl=bram
-    word_t out_buf[N_TILE][BANK_DEPTH];
+#pragma HLS BIND_STORAGE variable=in_buf type=ram_t2p impl=bram
+    half_t out_buf[PAIRS][PAIR_DEPTH];
 #pragma HLS ARRAY_PARTITION variable=out_buf type=complete dim=1
-#pragma HLS BIND_STORAGE variable=out_buf type=ram_s2p impl=bram
+#pragma HLS BIND_STORAGE variable=out_buf type=ram_t2p impl=bram
     state_t gs0[TILES_MAX][N_TILE], ga0[TILES_MAX][N_TILE];
 #pragma HLS ARRAY_PARTITION variable=gs0 type=complete dim=2
 #pragma HLS ARRAY_PARTITION variable=ga0 type=complete dim=2

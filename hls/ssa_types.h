@@ -14,6 +14,7 @@ namespace ssa {
 
 typedef ap_uint<32> reg_t;               // one AXI-Lite register
 typedef ap_uint<WORD_BITS> word_t;       // TDATA of one AXI-Stream beat
+typedef ap_uint<HALF_BITS> half_t;       // one half of a word, as the row banks hold it
 typedef ap_axiu<WORD_BITS, 0, 0, 0> beat_t;  // TDATA + TKEEP + TSTRB + TLAST
 typedef hls::stream<beat_t> axis_t;
 

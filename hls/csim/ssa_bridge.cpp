@@ -43,7 +43,7 @@ void* run_kernel(void* arg) {
 }
 
 constexpr std::size_t block_buffer_bytes() {
-  return sizeof(ssa::word_t) * std::size_t(ssa::MATRICES + 1) * ssa::N_TILE * ssa::BANK_DEPTH;
+  return sizeof(ssa::half_t) * std::size_t(ssa::MATRICES + 1) * ssa::PAIRS * ssa::PAIR_DEPTH;
 }
 
 }  // namespace
