@@ -157,8 +157,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s VECTOR.txt [...]  (or set SSA_VECTORS=a.txt:b.txt)\n", argv[0]);
     return 2;
   }
-  std::printf("build N_TILE=%d N_LIMIT=%d DK_MAX=%d T_MAX=%d\n", ssa::N_TILE, ssa::N_LIMIT, ssa::DK_MAX,
-              ssa::T_MAX);
+  std::printf("build N_TILE=%d N_LIMIT=%d DK_MAX=%d T_MAX=%d BUFFER_BRAM36=%d PINGPONG=%d\n", ssa::N_TILE,
+              ssa::N_LIMIT, ssa::DK_MAX, ssa::T_MAX, SSA_BUFFER_BRAM36, int(SSA_PINGPONG));
   int passed = 0, skipped = 0, failed = 0;
   if (probe_ok()) {
     std::printf("PASS probe\n");

@@ -39,8 +39,10 @@ DMA_VLNV = "xilinx.com:ip:axi_dma:7.1"
 #: Registers the driver writes or reads, by their names in the .hwh: the names of the spec's register
 #: map (docs/spec.md section 7, ssa.contract.registers.REGISTER_OFFSETS); their offsets come from the .hwh.
 KERNEL_REGISTERS = ("CTRL", "n", "dk", "t_steps", "seed", "blocks", "status", "info")
+#: Read when the .hwh lists it: N_TILE - 1 of a tiled kernel; an older, untiled kernel has none.
+TILE_REGISTER = "tile"
 #: ap_vld companions of the output registers: checked when the .hwh lists them (clear on read).
-VALID_REGISTERS = {"status": "status_ctrl", "info": "info_ctrl"}
+VALID_REGISTERS = {"status": "status_ctrl", "info": "info_ctrl", "tile": "tile_ctrl"}
 
 # AXI DMA simple-mode registers (PG021): channel base, then offsets within the channel.
 MM2S, S2MM = 0x00, 0x30
@@ -224,12 +226,13 @@ class BoardKernel:
         self.limits, self.version = self.probe()
 
     def probe(self) -> tuple[Limits, int]:
-        """One call with blocks = 0 (spec section 7): the synthesized maxima and contract version."""
+        """One call with blocks = 0 (spec section 7): the synthesized parameters and contract version."""
         self._guard()
         self.kernel.start(n=1, dk=1, t_steps=1, seed=0, blocks=0)
         self._wait(Deadline(self.timeout_s), channels=())
         check_status(self.kernel.output("status"), f"{self.kernel.name} probe")
-        limits, version = decode_info(self.kernel.output("info"))
+        tile = self.kernel.output(TILE_REGISTER) if TILE_REGISTER in self.kernel.offsets else None
+        limits, version = decode_info(self.kernel.output("info"), tile)
         check_version(version, f"the kernel of overlay {self.overlay.bitfile_name}")
         return limits, version
 
