@@ -420,6 +420,14 @@ def test_verify_agreeing_backends() -> None:
     assert [line.split()[0] for line in result.output.splitlines()[2:4]] == ["csim", "emulate"]
 
 
+def test_verify_tiled_blocks_on_both_array_sizes() -> None:
+    for n_tile in ("16", "32"):
+        result = CliRunner().invoke(verify, ["--n", "64", "--dk", "64", "--t", "3", "--blocks", "2", "--n-tile", n_tile])
+        assert result.exit_code == 0, result.output
+        assert "bit-exact: 2/2 blocks agree" in result.output
+        assert f"csim kernel: {n_tile}x{n_tile} SAU array, N <= 256" in result.output
+
+
 def test_verify_reports_mismatching_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     class OffByOne:
         name = "off-by-one"
@@ -451,6 +459,8 @@ def test_verify_drives_the_pynq_backend(double: Any, tmp_path: Path, monkeypatch
     (["--against", "nope"], 1, "unknown backend 'nope'"),
     (["--backend", "emulate"], 2, "both name 'emulate'"),
     (["--bitstream", "x.bit"], 2, "--bitstream only applies to the pynq backend"),
+    (["--backend", "fast", "--n-tile", "16"], 2, "--n-tile only applies to the csim backend"),
+    (["--n-tile", "0"], 2, "--n-tile"),
 ])
 def test_verify_usage_errors(args: list[str], code: int, message: str) -> None:
     result = CliRunner().invoke(verify, args)
