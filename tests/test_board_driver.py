@@ -111,6 +111,22 @@ def test_tiled_blocks_through_the_driver(open_board: Callable[..., PynqBackend])
         assert 0 < attn.mean() < 1
 
 
+def test_long_tiled_calls_are_split_to_fit_the_deadline(double: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver caps each call's modelled kernel time (half the deadline at 100 MHz): a budget of
+    two N = 64 blocks turns 5 blocks into calls of 2, 2, 1 with seeds seed, seed + 2, seed + 4."""
+    from ssa.backends.board.simulated import write_overlay
+    from ssa.cost.latency import estimate
+
+    backend = PynqBackend(write_overlay(tmp_path), device=double, timeout_s=2.0)
+    assert backend.board.call_cycle_budget() == 100_000_000  # 0.5 x 2 s x 100 MHz
+    config = SSAConfig(n=64, dk=64, t=2, seed=10)
+    two = estimate(64, 64, 2, blocks=2, limits=backend.limits).kernel_cycles
+    monkeypatch.setattr(backend.board, "call_cycle_budget", lambda: two)
+    q, k, v = spikes(np.random.default_rng(6), (2, 5, 1, 64, 64))
+    np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
+    assert [(c["blocks"], c["seed"]) for c in double.kernel_starts[1:]] == [(2, 10), (2, 12), (1, 14)]
+
+
 @pytest.mark.board
 def test_calls_split_into_whole_blocks_keep_seeds(open_board: Callable[..., PynqBackend]) -> None:
     """A buffer cap of 3 blocks turns 9 blocks into 3 calls; block k still gets seed + k (spec §6)."""

@@ -10,6 +10,8 @@ import pytest
 from ssa import run
 from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
 from ssa.contract.packing import pack_input_stream
+from ssa.backends import kernel_calls
+from ssa.cost.latency import estimate
 from ssa.errors import BackendError, ConfigError
 
 TILE16 = Limits(n_max=256, dk_max=64, t_max=32, n_tile=16)
@@ -107,3 +109,26 @@ def test_n_above_the_build_limit_is_refused(backends):
     ok = backend.kernel.call(words[: 3 * 48], last[: 3 * 48] | (np.arange(3 * 48) == 3 * 48 - 1), n=48, dk=8,
                              t_steps=1, seed=0, blocks=1)
     assert ok.status == 0 and ok.words_out.size == 48
+
+
+def test_cycle_budget_splits_calls_by_the_latency_model_of_the_probed_build(backends):
+    """run_on_kernel(max_call_cycles=...) fits whole blocks into the budget with the build's own
+    tiling: N = 64 costs 4 tile pairs on 32 x 32 and 16 on 16 x 16, so the same budget holds fewer."""
+    config = SSAConfig(n=64, dk=32, t=2, seed=3)
+    budget = estimate(64, 32, 2, blocks=3, limits=DEFAULT_KERNEL_LIMITS).kernel_cycles
+    assert kernel_calls.blocks_within_cycles(config, DEFAULT_KERNEL_LIMITS, budget) == 3
+    assert kernel_calls.blocks_within_cycles(config, TILE16, budget) == 1
+    assert kernel_calls.blocks_within_cycles(config, TILE16, 0) == 1, "one block always goes"
+    backend = backends["tile32"]
+    calls = []
+    rng = np.random.default_rng(64)
+    q, k, v = ((rng.random((2, 7, 1, 64, 32)) < 0.4).astype(np.uint8) for _ in range(3))
+
+    def call(words, blocks, seed):
+        calls.append((blocks, seed))
+        return backend._call(config, words, blocks, seed)
+
+    got = kernel_calls.run_on_kernel(q, k, v, config, limits=backend.limits, where="csim", call=call,
+                                     max_call_cycles=budget)
+    np.testing.assert_array_equal(got, run(q, k, v, config))
+    assert calls == [(3, 3), (3, 6), (1, 9)]

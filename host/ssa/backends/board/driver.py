@@ -60,6 +60,10 @@ DMASR_ERRORS = {
 DMASR_ERROR_MASK = sum(1 << bit for bit in DMASR_ERRORS)
 CHANNELS = {"MM2S": (MM2S, "memory -> kernel"), "S2MM": (S2MM, "kernel -> memory")}
 POLL_PAUSE_S = 20e-6  # between register polls: negligible latency, leaves the CPU to others
+#: Share of a call's deadline that its modelled kernel time may take (calls are split to fit), and
+#: the kernel clock that share is counted at: overlay/'s default FCLK_CLK0, the slowest it builds.
+CALL_DEADLINE_SHARE = 0.5
+SLOWEST_CLOCK_MHZ = 100.0
 
 
 def describe_dmasr(channel: str, dmasr: int) -> str:
@@ -224,6 +228,11 @@ class BoardKernel:
         self._out: Any = None
         self._broken = ""
         self.limits, self.version = self.probe()
+
+    def call_cycle_budget(self) -> int:
+        """Kernel clocks one call may take: half the deadline at the slowest supported kernel clock
+        (a faster FCLK_CLK0 only finishes sooner); the other half is left for DMA stalls and the PS."""
+        return int(CALL_DEADLINE_SHARE * self.timeout_s * SLOWEST_CLOCK_MHZ * 1e6)
 
     def probe(self) -> tuple[Limits, int]:
         """One call with blocks = 0 (spec section 7): the synthesized parameters and contract version."""
