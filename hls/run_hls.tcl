@@ -2,11 +2,12 @@
 # export of the IP xilinx.com:hls:ssa_top:1.0 for the Vivado IP catalog (overlay/ uses it).
 #
 #   vitis_hls -f hls/run_hls.tcl                                   # all steps, default build
-#   vitis_hls -f hls/run_hls.tcl -tclargs steps=csim,csynth n_max=16 dk_max=128 clock_mhz=150
+#   vitis_hls -f hls/run_hls.tcl -tclargs steps=csim,csynth n_tile=16 dk_max=128 clock_mhz=150
 #
 # Settings (key=value after -tclargs, or Tcl variables of the same name set before `source`):
 #   steps          comma list of csim, csynth, cosim, export        (default: all four)
-#   n_max dk_max t_max   compile-time maxima -> -DSSA_N_MAX ...      (default: 32 64 32)
+#   n_tile         SAU array side (N_TILE x N_TILE) -> -DSSA_N_TILE     (default: 32)
+#   n_limit dk_max t_max   largest N, D_K, T of a block -> -DSSA_N_LIMIT ... (default: 256 64 32)
 #   clock_mhz      target clock                                      (default: 200)
 #   part           FPGA part                                         (default: xc7z020clg400-1, PYNQ-Z2)
 #   project        project directory, created in the working dir     (default: ssa_hls_prj)
@@ -18,7 +19,7 @@
 set script_dir [file dirname [file normalize [info script]]]
 
 set defaults [dict create \
-    steps csim,csynth,cosim,export n_max 32 dk_max 64 t_max 32 clock_mhz 200 \
+    steps csim,csynth,cosim,export n_tile 32 n_limit 256 dk_max 64 t_max 32 clock_mhz 200 \
     part xc7z020clg400-1 project ssa_hls_prj \
     vectors [file normalize [file join $script_dir .. tests vectors]] \
     cosim_vectors n4_dk8_t3.txt,n8_dk32_t4_blocks3.txt]
@@ -37,11 +38,15 @@ if {[info exists ::argv]} {
         dict set settings $key $value
     }
 }
-foreach key {n_max dk_max t_max} {
+foreach key {n_tile n_limit dk_max t_max} {
     if {![string is integer -strict [dict get $settings $key]]} {
         puts stderr "run_hls.tcl: $key must be an integer, got '[dict get $settings $key]'"
         exit 2
     }
+}
+if {[dict get $settings n_tile] < 1 || [dict get $settings n_tile] > [dict get $settings n_limit]} {
+    puts stderr "run_hls.tcl: n_tile must be 1..n_limit ([dict get $settings n_limit]), got [dict get $settings n_tile]"
+    exit 2
 }
 set steps [split [dict get $settings steps] ,]
 foreach step $steps {
@@ -62,7 +67,7 @@ if {("csim" in $steps && [llength $all_vectors] == 0) || ("cosim" in $steps && [
     exit 2
 }
 
-set cflags "-std=c++14 -DSSA_N_MAX=[dict get $settings n_max] -DSSA_DK_MAX=[dict get $settings dk_max] -DSSA_T_MAX=[dict get $settings t_max]"
+set cflags "-std=c++14 -DSSA_N_TILE=[dict get $settings n_tile] -DSSA_N_LIMIT=[dict get $settings n_limit] -DSSA_DK_MAX=[dict get $settings dk_max] -DSSA_T_MAX=[dict get $settings t_max]"
 set period_ns [format %.3f [expr {1000.0 / [dict get $settings clock_mhz]}]]
 puts "run_hls.tcl: steps=$steps part=[dict get $settings part] clock=${period_ns}ns cflags=$cflags"
 
@@ -88,7 +93,7 @@ if {"cosim" in $steps} {
 }
 if {"export" in $steps} {
     export_design -format ip_catalog -vendor xilinx.com -library hls -ipname ssa_top -version 1.0 \
-        -display_name "SSA: stochastic spiking attention (N_MAX=[dict get $settings n_max])" \
-        -description "N x N SAU array, docs/spec.md contract v1"
+        -display_name "SSA: stochastic spiking attention (N_TILE=[dict get $settings n_tile], N_LIMIT=[dict get $settings n_limit])" \
+        -description "N_TILE x N_TILE SAU array tiled over blocks of up to N_LIMIT tokens, docs/spec.md contract v1"
 }
 exit

@@ -20,10 +20,18 @@ inline word_t padding_mask(int dk) {
   return used == 0 ? word_t(0) : word_t(~word_t(0) << used);
 }
 
-/// Row buffer address of word w of time step t (a bank holds one token row for every t).
-inline int bank_address(int t, int w) {
+/// Row bank address of word w of time step t of the token in row `tile` of its bank (bank r holds
+/// tokens r, r + N_TILE, r + 2·N_TILE, ... for every t).
+inline int bank_address(int tile, int t, int w) {
 #pragma HLS INLINE
-  return t * W_MAX + w;
+  return (tile * T_MAX + t) * W_MAX + w;
+}
+
+/// Address of half h (0: bits 31..0, 1: bits 63..32) of word `address` of bank 2p + `odd` in the
+/// memory of bank pair p.
+inline int half_address(int odd, int address, int h) {
+#pragma HLS INLINE
+  return (odd * BANK_DEPTH + address) * 2 + h;
 }
 
 /// Advance one digit of the stream-order counter (spec §5: block, t, matrix, row, word): returns

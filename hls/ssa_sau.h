@@ -2,8 +2,9 @@
 //
 // SAU(i, j) holds a counter and one held score bit S[i][j]: in array clock (t, d) it adds
 // Q[t,i,d] AND K[t,j,d] to its counter and ANDs its held S[t-1,i,j] with V[t-1,j,d]; at d = D-1 the
-// counter is compared with its column's shared u_j (eq. 5) and becomes S[t,i,j]. Row i's N-input
-// adder sums the N AND outputs and the row's output encoder emits Attn[t-1,i,d] (eq. 6).
+// counter is compared with its column's shared u_j (eq. 5) and becomes S[t,i,j]. Row i's N_TILE-input
+// adder sums the N_TILE AND outputs of one key tile; ssa_top.cpp adds the key tiles' sums before the
+// row's output encoder emits Attn[t-1,i,d] (eq. 6).
 #ifndef SSA_SAU_H
 #define SSA_SAU_H
 
@@ -24,12 +25,12 @@ inline bool sau_score(count_t count, count_t u_column) {
   return bernoulli<COUNT_BITS>(u_column, count);
 }
 
-/// Eq. 6's sum: a_i = sum_j S[i][j] AND V[j] over the N_MAX SAUs of row i (an adder tree).
-inline sum_t row_sum(const bool s_row[N_MAX], column_t v) {
+/// One key tile's share of eq. 6: sum_j S[i][j] AND V[j] over the N_TILE SAUs of row i (an adder tree).
+inline sum_t row_sum(const bool s_row[N_TILE], column_t v) {
 #pragma HLS INLINE
   sum_t sum = 0;
 ROW_ADDER:
-  for (int j = 0; j < N_MAX; ++j) {
+  for (int j = 0; j < N_TILE; ++j) {
 #pragma HLS UNROLL
     sum += (s_row[j] && v[j]) ? 1 : 0;
   }

@@ -1,4 +1,5 @@
-// Top function of the SSA kernel: an N x N SAU array behind AXI-Stream and AXI-Lite (docs/spec.md).
+// Top function of the SSA kernel: an N_TILE x N_TILE SAU array, tiled over blocks of up to N_LIMIT
+// tokens, behind AXI-Stream and AXI-Lite (docs/spec.md).
 #ifndef SSA_TOP_H
 #define SSA_TOP_H
 
@@ -11,8 +12,9 @@
 /// status:     0 on success, else the error bits of spec §7; with any of bits 0-3 set no stream
 ///             word is read or written.
 /// info:       the build's maxima and contract version, written on every call (also blocks = 0).
+/// tile:       N_TILE - 1, the SAU array's side, written on every call.
 void ssa_top(ssa::axis_t& in_stream, ssa::axis_t& out_stream, ssa::reg_t n, ssa::reg_t dk,
              ssa::reg_t t_steps, ssa::reg_t seed, ssa::reg_t blocks, ssa::reg_t* status,
-             ssa::reg_t* info);
+             ssa::reg_t* info, ssa::reg_t* tile);
 
 #endif  // SSA_TOP_H

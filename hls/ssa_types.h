@@ -14,14 +14,16 @@ namespace ssa {
 
 typedef ap_uint<32> reg_t;               // one AXI-Lite register
 typedef ap_uint<WORD_BITS> word_t;       // TDATA of one AXI-Stream beat
+typedef ap_uint<HALF_BITS> half_t;       // one half of a word, as the row banks hold it
 typedef ap_axiu<WORD_BITS, 0, 0, 0> beat_t;  // TDATA + TKEEP + TSTRB + TLAST
 typedef hls::stream<beat_t> axis_t;
 
 typedef ap_uint<32> state_t;             // xorshift32 generator state
 typedef ap_uint<16> rand16_t;            // the 16 high bits a draw returns
 typedef ap_uint<COUNT_BITS> count_t;     // SAU counter 0..D_K, and u of eq. 5 (0..D_K-1)
-typedef ap_uint<SUM_BITS> sum_t;         // row adder 0..N, and u of eq. 6 (0..N-1)
-typedef ap_uint<N_MAX> column_t;         // one bit per token j: a column V[t, :, d]
+typedef ap_uint<SUM_BITS> sum_t;         // row sum 0..N, and u of eq. 6 (0..N-1)
+typedef ap_uint<N_TILE> column_t;        // one bit per key of a tile: a column V[t, tile, d]
+typedef ap_uint<N_TILE * SUM_BITS> row_sums_t;  // partial row sums of a query tile, packed
 typedef ap_uint<3> stream_flags_t;       // status bits 4..6 as seen by the load stage
 
 }  // namespace ssa

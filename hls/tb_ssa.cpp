@@ -3,7 +3,7 @@
 //
 // Usage: tb_ssa VECTOR.txt [VECTOR.txt ...]   or   SSA_VECTORS=a.txt:b.txt tb_ssa
 // Prints one line per vector: PASS, SKIP (the vector needs larger maxima than this build; rebuild
-// with -DSSA_N_MAX/-DSSA_DK_MAX/-DSSA_T_MAX) or FAIL, then a summary. Exit status 0 only when no
+// with -DSSA_N_TILE/-DSSA_N_LIMIT/-DSSA_DK_MAX/-DSSA_T_MAX) or FAIL, then a summary. Exit status 0 only when no
 // vector failed and at least one passed. A probe call (blocks = 0) is checked first.
 #include <cstdint>
 #include <cstdio>
@@ -87,7 +87,7 @@ bool read_vector(const std::string& path, GoldenVector& vec, std::string& error)
 /// Why this build cannot hold the vector, or "" when it can.
 std::string does_not_fit(const GoldenVector& vec) {
   std::ostringstream why;
-  if (vec.n > unsigned(ssa::N_MAX)) why << " needs N_MAX >= " << vec.n << ";";
+  if (vec.n > unsigned(ssa::N_LIMIT)) why << " needs N_LIMIT >= " << vec.n << ";";
   if (vec.dk > unsigned(ssa::DK_MAX)) why << " needs DK_MAX >= " << vec.dk << ";";
   if (vec.t > unsigned(ssa::T_MAX)) why << " needs T_MAX >= " << vec.t << ";";
   return why.str();
@@ -105,11 +105,12 @@ Outcome run_vector(const GoldenVector& vec, std::string& why) {
     beat.last = i + 1 == vec.words_in.size() ? 1 : 0;
     in.write(beat);
   }
-  ssa::reg_t status = 0xFFFFFFFFu, info = 0;
-  ssa_top(in, out, vec.n, vec.dk, vec.t, vec.seed, vec.blocks, &status, &info);
+  ssa::reg_t status = 0xFFFFFFFFu, info = 0, tile = 0;
+  ssa_top(in, out, vec.n, vec.dk, vec.t, vec.seed, vec.blocks, &status, &info, &tile);
   std::ostringstream err;
   if (status != 0) err << " status=0x" << std::hex << status.to_uint() << std::dec;
   if (info != ssa::INFO_WORD) err << " info=0x" << std::hex << info.to_uint() << std::dec;
+  if (tile != ssa::TILE_WORD) err << " tile=" << tile.to_uint();
   if (!in.empty()) err << " " << in.size() << " input words left unread";
   if (out.size() != vec.words_out.size())
     err << " " << out.size() << " output words, expected " << vec.words_out.size();
@@ -127,12 +128,12 @@ Outcome run_vector(const GoldenVector& vec, std::string& why) {
   return why.empty() ? Outcome::pass : Outcome::fail;
 }
 
-/// blocks = 0: no stream traffic, status 0, info describes this build.
+/// blocks = 0: no stream traffic, status 0, info and tile describe this build.
 bool probe_ok() {
   ssa::axis_t in("in_stream"), out("out_stream");
-  ssa::reg_t status = 0xFFFFFFFFu, info = 0;
-  ssa_top(in, out, 1, 1, 1, 0, 0, &status, &info);
-  return status == 0 && info == ssa::INFO_WORD && out.empty();
+  ssa::reg_t status = 0xFFFFFFFFu, info = 0, tile = 0;
+  ssa_top(in, out, 1, 1, 1, 0, 0, &status, &info, &tile);
+  return status == 0 && info == ssa::INFO_WORD && tile == ssa::TILE_WORD && out.empty();
 }
 
 std::vector<std::string> vector_paths(int argc, char** argv) {
@@ -156,7 +157,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s VECTOR.txt [...]  (or set SSA_VECTORS=a.txt:b.txt)\n", argv[0]);
     return 2;
   }
-  std::printf("build N_MAX=%d DK_MAX=%d T_MAX=%d\n", ssa::N_MAX, ssa::DK_MAX, ssa::T_MAX);
+  std::printf("build N_TILE=%d N_LIMIT=%d DK_MAX=%d T_MAX=%d BUFFER_BRAM36=%d PINGPONG=%d\n", ssa::N_TILE,
+              ssa::N_LIMIT, ssa::DK_MAX, ssa::T_MAX, SSA_BUFFER_BRAM36, int(SSA_PINGPONG));
   int passed = 0, skipped = 0, failed = 0;
   if (probe_ok()) {
     std::printf("PASS probe\n");

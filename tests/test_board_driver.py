@@ -97,6 +97,37 @@ def test_batch_matches_emulator(open_board: Callable[..., PynqBackend]) -> None:
 
 
 @pytest.mark.board
+def test_tiled_blocks_through_the_driver(open_board: Callable[..., PynqBackend]) -> None:
+    """Blocks larger than the SAU array (the paper's N = 64, ViT-B's 197) run bit-exact through the real driver."""
+    backend = open_board()
+    if backend.limits.n_max < 197:
+        pytest.skip(f"this kernel build takes N <= {backend.limits.n_max}")
+    assert backend.limits.array < 64, "the probe reports the array side (tile register)"
+    for shape, config in (((3, 2, 1, 64, 64), SSAConfig(n=64, dk=64, t=3, seed=2**32 - 1)),
+                          ((2, 197, 16), SSAConfig(n=197, dk=16, t=2, seed=5))):
+        q, k, v = spikes(np.random.default_rng(config.n), shape)
+        attn = backend.run(q, k, v, config)
+        np.testing.assert_array_equal(attn, ssa.run(q, k, v, config))
+        assert 0 < attn.mean() < 1
+
+
+def test_long_tiled_calls_are_split_to_fit_the_deadline(double: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver caps each call's modelled kernel time (half the deadline at 100 MHz): a budget of
+    two N = 64 blocks turns 5 blocks into calls of 2, 2, 1 with seeds seed, seed + 2, seed + 4."""
+    from ssa.backends.board.simulated import write_overlay
+    from ssa.cost.latency import estimate
+
+    backend = PynqBackend(write_overlay(tmp_path), device=double, timeout_s=2.0)
+    assert backend.board.call_cycle_budget() == 100_000_000  # 0.5 x 2 s x 100 MHz
+    config = SSAConfig(n=64, dk=64, t=2, seed=10)
+    two = estimate(64, 64, 2, blocks=2, limits=backend.limits).kernel_cycles
+    monkeypatch.setattr(backend.board, "call_cycle_budget", lambda: two)
+    q, k, v = spikes(np.random.default_rng(6), (2, 5, 1, 64, 64))
+    np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
+    assert [(c["blocks"], c["seed"]) for c in double.kernel_starts[1:]] == [(2, 10), (2, 12), (1, 14)]
+
+
+@pytest.mark.board
 def test_calls_split_into_whole_blocks_keep_seeds(open_board: Callable[..., PynqBackend]) -> None:
     """A buffer cap of 3 blocks turns 9 blocks into 3 calls; block k still gets seed + k (spec §6)."""
     config = SSAConfig(n=4, dk=64, t=3, seed=2**32 - 5)  # seeds wrap around 2^32 inside the batch
@@ -125,10 +156,10 @@ def test_golden_vectors_through_the_raw_kernel_call(open_board: Callable[..., Py
 @pytest.mark.board
 def test_limits_are_checked_before_any_transfer(open_board: Callable[..., PynqBackend]) -> None:
     backend = open_board()
-    n = backend.limits.n_max + 1
-    q = np.zeros((2, n, 8), np.uint8)
-    with pytest.raises(ConfigError, match=f"n={n} is outside the board's kernel's range 1..{n - 1}"):
-        backend.run(q, q, q, SSAConfig(n=n, dk=8, t=2))
+    dk = backend.limits.dk_max + 1  # (N_LIMIT may be the contract's 256 already)
+    q = np.zeros((2, 4, dk), np.uint8)
+    with pytest.raises(ConfigError, match=f"dk={dk} is outside the board's kernel's range 1..{dk - 1}"):
+        backend.run(q, q, q, SSAConfig(n=4, dk=dk, t=2))
     x = np.zeros((2, 4, 8), np.uint8)
     with pytest.raises(ConfigError, match="only has mode='lfsr'"):
         backend.run(x, x, x, SSAConfig(n=4, dk=8, t=2, mode="ideal"))
@@ -157,7 +188,7 @@ def test_limits_refused_without_touching_the_dma(double: Any, tmp_path: Path) ->
     from ssa.backends.board.simulated import write_overlay
 
     backend = PynqBackend(write_overlay(tmp_path), device=double)
-    for n, dk, t in ((backend.limits.n_max + 1, 8, 2), (4, backend.limits.dk_max + 1, 2), (4, 8, backend.limits.t_max + 1)):
+    for n, dk, t in ((4, backend.limits.dk_max + 1, 2), (4, 8, backend.limits.t_max + 1)):
         q = np.zeros((t, n, dk), np.uint8)
         with pytest.raises(ConfigError, match="board's kernel"):
             backend.run(q, q, q, SSAConfig(n=n, dk=dk, t=t))
@@ -212,6 +243,33 @@ def test_registers_are_found_by_name_in_the_hwh(double: Any, tmp_path: Path) -> 
     np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
 
 
+def test_n_above_the_kernels_limit_is_refused(tmp_path: Path) -> None:
+    """A build with N_LIMIT = 8 (no tiling): N = 9 is refused before any transfer."""
+    if ON_BOARD:
+        pytest.skip("needs the board double")
+    from ssa.backends.board.simulated import SimulatedBoard, write_overlay
+    from ssa.backends.csim import CSimKernel
+
+    double = SimulatedBoard(CSimKernel.build(Limits(n_max=8, dk_max=128, t_max=4)))
+    backend = PynqBackend(write_overlay(tmp_path), device=double)
+    q = np.zeros((2, 9, 8), np.uint8)
+    with pytest.raises(ConfigError, match="n=9 is outside the board's kernel's range 1..8"):
+        backend.run(q, q, q, SSAConfig(n=9, dk=8, t=2))
+    assert double.transfers == [] and len(double.kernel_starts) == 1
+
+
+def test_overlay_without_tile_register_is_an_untiled_kernel(double: Any, tmp_path: Path) -> None:
+    """An overlay from before tiling has no `tile` register: the driver takes its array as N_LIMIT wide."""
+    from ssa.backends.board.simulated import SimulatedBoard, write_overlay
+
+    offsets = {name: offset for name, offset in REGISTER_OFFSETS.items() if not name.startswith("tile")}
+    double = SimulatedBoard(double.csim, register_offsets=offsets)
+    backend = PynqBackend(write_overlay(tmp_path, register_offsets=offsets), device=double)
+    assert backend.limits == Limits(n_max=double.csim.limits.n_max, dk_max=double.csim.limits.dk_max,
+                                    t_max=double.csim.limits.t_max).tiled()
+    assert backend.limits.n_tile == backend.limits.n_max
+
+
 def test_multiword_rows_on_a_wider_kernel_build(tmp_path: Path) -> None:
     """D_K = 100 takes two words per row; the driver learns DK_MAX = 128 from the probe."""
     if ON_BOARD:
@@ -221,7 +279,7 @@ def test_multiword_rows_on_a_wider_kernel_build(tmp_path: Path) -> None:
 
     wide = Limits(n_max=8, dk_max=128, t_max=4)
     backend = PynqBackend(write_overlay(tmp_path), device=SimulatedBoard(CSimKernel.build(wide)))
-    assert backend.limits == wide
+    assert backend.limits == wide.tiled()
     q, k, v = spikes(np.random.default_rng(9), (3, 2, 1, 7, 100))
     config = SSAConfig(n=7, dk=100, t=3, seed=77)
     np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
@@ -378,6 +436,14 @@ def test_verify_agreeing_backends() -> None:
     assert [line.split()[0] for line in result.output.splitlines()[2:4]] == ["csim", "emulate"]
 
 
+def test_verify_tiled_blocks_on_both_array_sizes() -> None:
+    for n_tile in ("16", "32"):
+        result = CliRunner().invoke(verify, ["--n", "64", "--dk", "64", "--t", "3", "--blocks", "2", "--n-tile", n_tile])
+        assert result.exit_code == 0, result.output
+        assert "bit-exact: 2/2 blocks agree" in result.output
+        assert f"csim kernel: {n_tile}x{n_tile} SAU array, N <= 256" in result.output
+
+
 def test_verify_reports_mismatching_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     class OffByOne:
         name = "off-by-one"
@@ -409,6 +475,8 @@ def test_verify_drives_the_pynq_backend(double: Any, tmp_path: Path, monkeypatch
     (["--against", "nope"], 1, "unknown backend 'nope'"),
     (["--backend", "emulate"], 2, "both name 'emulate'"),
     (["--bitstream", "x.bit"], 2, "--bitstream only applies to the pynq backend"),
+    (["--backend", "fast", "--n-tile", "16"], 2, "--n-tile only applies to the csim backend"),
+    (["--n-tile", "0"], 2, "--n-tile"),
 ])
 def test_verify_usage_errors(args: list[str], code: int, message: str) -> None:
     result = CliRunner().invoke(verify, args)

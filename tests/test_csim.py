@@ -12,7 +12,7 @@ from ssa.backends import csim, kernel_calls
 from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
 from ssa.errors import BackendError, ConfigError, StreamError
 from ssa.contract.packing import pack_input_stream, stream_word_counts, unpack_output_stream
-from ssa.contract.registers import encode_info
+from ssa.contract.registers import encode_info, encode_tile
 
 DK256 = Limits(n_max=32, dk_max=256, t_max=32)
 RANDOM_CASES = 300
@@ -37,10 +37,12 @@ def kernel(backends) -> csim.CSimKernel:
 
 
 def random_case(case: int) -> tuple[Limits, np.ndarray, np.ndarray, np.ndarray, SSAConfig]:
-    """Case `case` of the agreement test: sizes, densities (0, 1 or random), seeds, some batched."""
+    """Case `case` of the agreement test: sizes, densities (0, 1 or random), seeds, some batched.
+
+    N stays within one tile (<= 32) here; tests/test_tiling.py covers N up to 256 on tiled builds."""
     rng = np.random.default_rng(1000 + case)
     limits = DK256 if case % MULTIWORD_EVERY == 0 else DEFAULT_KERNEL_LIMITS
-    n = int(rng.integers(1, limits.n_max + 1))
+    n = int(rng.integers(1, limits.array + 1))
     dk = int(rng.integers(65, 257)) if limits is DK256 else int(rng.integers(1, 65))
     t = int(rng.integers(1, 33 if limits is DEFAULT_KERNEL_LIMITS else 9))
     batch = tuple(int(x) for x in rng.integers(1, 4, size=2)) if case % 7 == 3 else ()
@@ -85,9 +87,9 @@ def stream_for(blocks: int, t: int, n: int, dk: int, seed: int = 0) -> tuple[np.
 def test_probe_reports_the_build(backends):
     for limits, backend in backends.items():
         result = backend.kernel.call(np.zeros(0, np.uint64), np.zeros(0, bool), n=1, dk=1, t_steps=1, seed=0, blocks=0)
-        assert result.status == 0 and result.info == encode_info(limits)
+        assert result.status == 0 and result.info == encode_info(limits) and result.tile == encode_tile(limits)
         assert result.words_out.size == 0 and result.words_read == 0
-        assert backend.limits == limits
+        assert backend.limits == limits.tiled()
 
 
 def test_probe_ignores_other_registers(kernel):
@@ -96,7 +98,7 @@ def test_probe_ignores_other_registers(kernel):
 
 
 @pytest.mark.parametrize("regs,bits", [
-    (dict(n=0), 0x01), (dict(n=33), 0x01), (dict(dk=0), 0x02), (dict(dk=65), 0x02),
+    (dict(n=0), 0x01), (dict(n=257), 0x01), (dict(dk=0), 0x02), (dict(dk=65), 0x02),
     (dict(t_steps=0), 0x04), (dict(t_steps=33), 0x04), (dict(blocks=65536), 0x08),
     (dict(n=2**32 - 1, dk=0, t_steps=1000, blocks=2**32 - 1), 0x0F),
 ])
@@ -197,11 +199,12 @@ def spikes(shape, seed=0):
     return [(rng.random(shape) < 0.5).astype(np.uint8) for _ in range(3)]
 
 
-@pytest.mark.parametrize("field,config,maximum", [
-    ("n", SSAConfig(33, 8, 2), "1..32"), ("dk", SSAConfig(4, 65, 2), "1..64"), ("t", SSAConfig(4, 8, 33), "1..32"),
+@pytest.mark.parametrize("limits,field,config,maximum", [
+    (DK256, "n", SSAConfig(33, 8, 2), "1..32"), (DEFAULT_KERNEL_LIMITS, "dk", SSAConfig(4, 65, 2), "1..64"),
+    (DEFAULT_KERNEL_LIMITS, "t", SSAConfig(4, 8, 33), "1..32"),
 ])
-def test_backend_checks_config_against_the_kernel_before_calling(backends, monkeypatch, field, config, maximum):
-    backend = backends[DEFAULT_KERNEL_LIMITS]
+def test_backend_checks_config_against_the_kernel_before_calling(backends, monkeypatch, limits, field, config, maximum):
+    backend = backends[limits]
     monkeypatch.setattr(backend.kernel, "call", lambda *a, **k: pytest.fail("kernel called"))
     q, k, v = spikes((config.t, config.n, config.dk))
     with pytest.raises(ConfigError, match=rf"{field}=\d+ is outside the C-simulated kernel's range {maximum}"):

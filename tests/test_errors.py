@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from ssa import ConfigError, ShapeError, SpikeDTypeError, SpikeValueError, SSAConfig, run
-from ssa.contract.config import DEFAULT_KERNEL_LIMITS
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits
 
 
 def spikes(shape=(2, 3, 4)):
@@ -72,8 +72,16 @@ def test_config_out_of_range(kwargs, match):
 
 
 def test_kernel_limits_name_the_maximum_and_the_fix():
+    with pytest.raises(ConfigError, match="dk=65 is outside the kernel build's range 1..64.*rebuild"):
+        DEFAULT_KERNEL_LIMITS.check(33, 65, 4, "the kernel build")
     with pytest.raises(ConfigError, match="n=33 is outside the kernel build's range 1..32.*rebuild"):
-        DEFAULT_KERNEL_LIMITS.check(33, 16, 4, "the kernel build")
+        Limits(n_max=32, dk_max=64, t_max=32).check(33, 16, 4, "the kernel build")
+
+
+def test_array_cannot_be_larger_than_the_block():
+    with pytest.raises(ConfigError, match="n_tile=64 must be 1..n_max=32"):
+        Limits(n_max=32, dk_max=64, t_max=32, n_tile=64)
+    assert Limits(n_max=32, dk_max=64, t_max=32).tiled().n_tile == 32
 
 
 def test_errors_are_also_builtin_types():

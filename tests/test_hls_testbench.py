@@ -17,8 +17,9 @@ from ssa.contract.vectors import read_vector
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = sorted((ROOT / "tests" / "vectors").glob("*.txt"))
-#: The default build plus one with DK_MAX=256 for the multi-word vectors (D_K > 64).
-BUILDS = {"default": DEFAULT_KERNEL_LIMITS, "dk256": Limits(n_max=32, dk_max=256, t_max=32)}
+#: The default build (N_TILE 32), a 16 x 16 array, and one with DK_MAX=256 for the multi-word vectors (D_K > 64).
+BUILDS = {"default": DEFAULT_KERNEL_LIMITS, "tile16": Limits(n_max=256, dk_max=64, t_max=32, n_tile=16),
+          "dk256": Limits(n_max=32, dk_max=256, t_max=32)}
 RUN_TIMEOUT_S = 120
 
 
@@ -56,6 +57,19 @@ def test_testbench_passes_every_vector_that_fits(testbenches, build):
         name = read_vector(path).name
         expected = "PASS" if fits(BUILDS[build], path) else "SKIP"
         assert lines[name].startswith(expected), lines[name]
+
+
+@pytest.mark.parametrize("build", BUILDS)
+def test_buffer_model_matches_the_kernels_own(testbenches, build):
+    """ssa.cost.resources computes the block buffers' BRAM36 and ping-pong exactly as hls/ssa_params.h."""
+    from ssa.cost import resources
+
+    done = subprocess.run([str(testbenches[build]), str(VECTORS[0])], capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    banner = dict(re.findall(r"(\w+)=(\d+)", done.stdout.splitlines()[0]))
+    limits = BUILDS[build]
+    assert banner == {"N_TILE": str(limits.array), "N_LIMIT": str(limits.n_max), "DK_MAX": str(limits.dk_max),
+                      "T_MAX": str(limits.t_max), "BUFFER_BRAM36": str(resources.buffer_bram36(limits)),
+                      "PINGPONG": str(int(resources.pingpong(limits)))}
 
 
 def test_every_vector_runs_on_some_build(testbenches):
@@ -129,7 +143,7 @@ def test_run_hls_tcl_default_flow(tmp_path):
     assert calls(out, "set_part") == ["xc7z020clg400-1"]
     assert calls(out, "create_clock") == ["-period 5.000 -name default"]
     sources = calls(out, "add_files")
-    assert any("ssa_top.cpp" in s and "-DSSA_N_MAX=32 -DSSA_DK_MAX=64 -DSSA_T_MAX=32" in s for s in sources)
+    assert any("ssa_top.cpp" in s and "-DSSA_N_TILE=32 -DSSA_N_LIMIT=256 -DSSA_DK_MAX=64 -DSSA_T_MAX=32" in s for s in sources)
     assert any(s.startswith("-tb") and "tb_ssa.cpp" in s for s in sources)
     assert not any("/csim" in s for s in sources), "the C-sim shims must never reach Vitis"
     csim = calls(out, "csim_design")
@@ -142,22 +156,23 @@ def test_run_hls_tcl_default_flow(tmp_path):
 
 
 def test_run_hls_tcl_takes_tclargs(tmp_path):
-    done = run_tcl(tmp_path, "steps=csim,csynth", "n_max=16", "dk_max=128", "t_max=8", "clock_mhz=125")
+    done = run_tcl(tmp_path, "steps=csim,csynth", "n_tile=16", "n_limit=128", "dk_max=128", "t_max=8", "clock_mhz=125")
     assert done.returncode == 0, done.stderr
     assert calls(done.stdout, "create_clock") == ["-period 8.000 -name default"]
-    assert any("-DSSA_N_MAX=16 -DSSA_DK_MAX=128 -DSSA_T_MAX=8" in s for s in calls(done.stdout, "add_files"))
+    assert any("-DSSA_N_TILE=16 -DSSA_N_LIMIT=128 -DSSA_DK_MAX=128 -DSSA_T_MAX=8" in s for s in calls(done.stdout, "add_files"))
     assert calls(done.stdout, "cosim_design") == [] and calls(done.stdout, "export_design") == []
 
 
 def test_run_hls_tcl_takes_preset_variables(tmp_path):
-    done = run_tcl(tmp_path, pre="set n_max 8\nset steps csynth")
+    done = run_tcl(tmp_path, pre="set n_tile 8\nset steps csynth")
     assert done.returncode == 0, done.stderr
-    assert any("-DSSA_N_MAX=8 " in s for s in calls(done.stdout, "add_files"))
+    assert any("-DSSA_N_TILE=8 -DSSA_N_LIMIT=256 " in s for s in calls(done.stdout, "add_files"))
     assert calls(done.stdout, "csim_design") == []
 
 
 @pytest.mark.parametrize("arg,message", [("nmax=3", "unknown argument"), ("steps=csim,synth", "unknown step"),
-                                         ("n_max=lots", "must be an integer")])
+                                         ("n_tile=lots", "must be an integer"), ("n_tile=300", "n_tile must be 1..n_limit"),
+                                         ("n_max=32", "unknown argument")])
 def test_run_hls_tcl_rejects_bad_arguments(tmp_path, arg, message):
     done = run_tcl(tmp_path, arg)
     assert done.returncode == 2 and message in done.stderr

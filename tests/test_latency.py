@@ -3,7 +3,7 @@ import pytest
 
 from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits
 from ssa.errors import ConfigError
-from ssa.cost.latency import ARRAY_DEPTH, CONTROL_CYCLES, LOAD_DEPTH, STORE_DEPTH, estimate
+from ssa.cost.latency import ARRAY_DEPTH, CONTROL_CYCLES, LOAD_DEPTH, SEED_DEPTH, STORE_DEPTH, array_cycles, estimate
 
 PAPER_CYCLES = 660  # Table III: 3.3 µs at 200 MHz, T = 10, one block
 
@@ -29,8 +29,8 @@ def test_stage_cycles_follow_the_schedule():
 
 
 def test_seeding_can_dominate_a_tiny_load():
-    est = estimate(n=8, dk=1, t=1)  # 24 beats vs 8 + SEED_DEPTH seeding clocks
-    assert est.load_cycles == max(24 + LOAD_DEPTH, 8 + 12)
+    est = estimate(n=8, dk=1, t=1)  # 24 beats vs one tile of 32 generators + SEED_DEPTH seeding clocks
+    assert est.load_cycles == 32 + SEED_DEPTH > 24 + LOAD_DEPTH
 
 
 def test_blocks_overlap_at_the_slowest_stage():
@@ -61,9 +61,47 @@ def test_a_slower_port_stretches_end_to_end_time():
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    (dict(n=33, dk=8, t=2), "n=33"), (dict(n=4, dk=65, t=2), "dk=65"), (dict(n=4, dk=8, t=0), "t=0"),
+    (dict(n=257, dk=8, t=2), "n=257"), (dict(n=4, dk=65, t=2), "dk=65"), (dict(n=4, dk=8, t=0), "t=0"),
     (dict(n=4, dk=8, t=2, blocks=0), "blocks=0"), (dict(n=4, dk=8, t=2, port_beats_per_clock=1.5), "port_beats"),
 ])
 def test_invalid_arguments(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         estimate(**kwargs, limits=DEFAULT_KERNEL_LIMITS)
+
+
+TILE16 = Limits(n_max=256, dk_max=64, t_max=32, n_tile=16)
+TILE32 = Limits(n_max=256, dk_max=64, t_max=32, n_tile=32)
+
+
+@pytest.mark.parametrize("n,n_tile,tiles", [(1, 16, 1), (16, 16, 1), (17, 16, 2), (64, 16, 4), (64, 32, 2), (197, 32, 7),
+                                            (256, 16, 16)])
+def test_tiled_array_runs_tq_t_tk_phases_plus_one_drain(n, n_tile, tiles):
+    assert array_cycles(n, 64, 10, n_tile) == (tiles * 10 * tiles + 1) * 64 + ARRAY_DEPTH
+
+
+def test_one_tile_is_the_untiled_schedule():
+    assert estimate(32, 64, 10, limits=TILE32).array_cycles == estimate(32, 64, 10, limits=Limits(32, 64, 32)).array_cycles
+
+
+def test_paper_block_on_both_tiled_builds():
+    """N = 64, D_K = 64, T = 10: 4 tiles of 16 -> 16 (query, key) tile pairs per time step, 2 of 32 -> 4."""
+    for limits, pairs in ((TILE16, 16), (TILE32, 4)):
+        for mhz in (100.0, 200.0):
+            est = estimate(64, 64, 10, clock_mhz=mhz, limits=limits)
+            assert est.n_tile == limits.n_tile
+            assert est.array_cycles == (pairs * 10 + 1) * 64 + ARRAY_DEPTH
+            assert est.array_us == pytest.approx(est.array_cycles / mhz)
+    assert estimate(64, 64, 10, limits=TILE32).array_us > 3.3 * 3.9, "four tile pairs cost ~4x the paper's 64x64 array"
+
+
+def test_seeding_covers_whole_tiles():
+    est = estimate(n=17, dk=1, t=1, limits=TILE16)  # 51 beats vs 32 tokens seeded + SEED_DEPTH
+    assert est.load_cycles == max(3 * 17 + LOAD_DEPTH, 32 + SEED_DEPTH)
+
+
+def test_builds_without_ping_pong_run_blocks_one_after_another():
+    wide = Limits(n_max=256, dk_max=256, t_max=32, n_tile=32)  # 4 words per row: 256 BRAM36 per buffer set
+    one, many = estimate(64, 64, 4, limits=wide), estimate(64, 64, 4, blocks=3, limits=wide)
+    assert one.load_cycles == 4 * 3 * 64 * 1 + LOAD_DEPTH + 64 + SEED_DEPTH
+    per_block = one.load_cycles + one.array_cycles + one.store_cycles
+    assert many.kernel_cycles == one.kernel_cycles + 2 * per_block

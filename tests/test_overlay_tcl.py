@@ -298,3 +298,31 @@ def test_make_chains_hls_export_into_the_overlay_build(tmp_path: Path) -> None:
     assert ["repo_ip", SSA_VLNV] in vivado and ["cell", "ssa_top_0", SSA_VLNV] in vivado
     up_to_date = subprocess.run([make, "-q", "-C", str(OVERLAY), *tools], env=env, capture_output=True, timeout=60)
     assert up_to_date.returncode == 0, "a second make has nothing to do"
+
+
+def test_make_passes_the_kernel_parameters_and_rebuilds_when_they_change(tmp_path: Path) -> None:
+    """N_TILE, N_LIMIT, DK_MAX, T_MAX reach run_hls.tcl as -DSSA_...; changing one re-runs the HLS export."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed (apt-get install make); the Tcl itself is tested above")
+    build = tmp_path / "build"
+
+    def run_make(report: str, *params: str, question: bool = False) -> subprocess.CompletedProcess:
+        tools = [f"VIVADO={shlex.join(stub_command('vivado', tmp_path / 'vivado.report'))}",
+                 f"VITIS_HLS={shlex.join(stub_command('vitis_hls', tmp_path / report))}",
+                 f"BUILD={build}", f"HLS_ARGS=vectors={REPO / 'tests' / 'vectors'}", *params]
+        return subprocess.run([make, *(["-q"] if question else []), "-C", str(OVERLAY), *tools],
+                              env=stub_env(STUB_BOARDS=PYNQ_Z2), capture_output=True, text=True, timeout=120)
+
+    def cflags(report: str) -> list[str]:
+        return [r[2] for r in read_report(tmp_path / report) if r[:2] == ["call", "add_files"] and "ssa_top.cpp" in r[2]]
+
+    first = run_make("default.report")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert cflags("default.report") and all("-DSSA_N_TILE=32 -DSSA_N_LIMIT=256 -DSSA_DK_MAX=64 -DSSA_T_MAX=32" in c
+                                            for c in cflags("default.report"))
+    assert run_make("default.report", question=True).returncode == 0, "same parameters: nothing to do"
+    tile16 = run_make("tile16.report", "N_TILE=16", "T_MAX=16")
+    assert tile16.returncode == 0, tile16.stdout + tile16.stderr
+    assert all("-DSSA_N_TILE=16 -DSSA_N_LIMIT=256 -DSSA_DK_MAX=64 -DSSA_T_MAX=16" in c for c in cflags("tile16.report"))
+    assert cflags("tile16.report"), "another N_TILE re-ran the HLS export"

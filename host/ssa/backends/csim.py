@@ -50,6 +50,7 @@ class KernelResult(NamedTuple):
     last_out: np.ndarray  # bool, TLAST of each output word
     status: int  # the `status` register (docs/spec.md §7)
     info: int  # the `info` register
+    tile: int  # the `tile` register (N_TILE - 1)
     words_read: int  # input words the kernel consumed (the rest would stay in the MM2S DMA)
 
 
@@ -123,7 +124,8 @@ def _build_key(command: list[str], flags: list[str], root: Path) -> str:
 
 
 def _limit_defines(limits: Limits) -> list[str]:
-    return [f"-DSSA_N_MAX={limits.n_max}", f"-DSSA_DK_MAX={limits.dk_max}", f"-DSSA_T_MAX={limits.t_max}"]
+    return [f"-DSSA_N_TILE={limits.array}", f"-DSSA_N_LIMIT={limits.n_max}", f"-DSSA_DK_MAX={limits.dk_max}",
+            f"-DSSA_T_MAX={limits.t_max}"]
 
 
 def _compile(prefix: str, flags: tuple[str, ...], sources: tuple[str, ...], limits: Limits) -> Path:
@@ -184,22 +186,22 @@ class CSimKernel:
         self._call = self._lib.ssa_csim_call
         self._call.restype = ctypes.c_int
         self._call.argtypes = [u64p, u8p, ctypes.c_uint64, u64p, u8p, ctypes.c_uint64,
-                               u64p, u64p, *[ctypes.c_uint32] * 5, u32p, u32p]
+                               u64p, u64p, *[ctypes.c_uint32] * 5, u32p, u32p, u32p]
         self._lock = threading.Lock()  # the kernel has state (like the hardware): one call at a time
         probe = self._run(np.zeros(0, np.uint64), np.zeros(0, np.uint8), dict(n=1, dk=1, t_steps=1, seed=0, blocks=0), 0)
         if probe.status != 0 or probe.words_out.size or probe.words_read:
             raise BackendError(f"{library}: a probe call (blocks=0) must give status 0 and no stream traffic, got {probe}")
-        self.limits, version = decode_info(probe.info)
+        self.limits, version = decode_info(probe.info, probe.tile)
         check_version(version, f"the C-simulated kernel {library.name}")
 
     @classmethod
     def build(cls, limits: Limits = DEFAULT_KERNEL_LIMITS) -> "CSimKernel":
-        """Compile (or reuse) the kernel with these maxima and load it."""
+        """Compile (or reuse) the kernel with these parameters (n_tile None: untiled) and load it."""
         library = build_library(limits)
         with cls._built_lock:
             if library not in cls._built:
                 kernel = cls(library)
-                if kernel.limits != limits:
+                if kernel.limits != limits.tiled():
                     raise BackendError(f"{library} reports maxima {kernel.limits} but was built for {limits}")
                 cls._built[library] = kernel
             return cls._built[library]
@@ -219,12 +221,13 @@ class CSimKernel:
 
     def _run(self, words: np.ndarray, last: np.ndarray, regs: dict[str, int], capacity: int) -> KernelResult:
         words_out, last_out = np.zeros(capacity, np.uint64), np.zeros(capacity, np.uint8)
-        n_out, n_read, status, info = ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_uint32(), ctypes.c_uint32()
+        n_out, n_read = ctypes.c_uint64(), ctypes.c_uint64()
+        status, info, tile = ctypes.c_uint32(), ctypes.c_uint32(), ctypes.c_uint32()
         with self._lock:
             code = self._call(_ptr(words, ctypes.c_uint64), _ptr(last, ctypes.c_uint8), words.size,
                               _ptr(words_out, ctypes.c_uint64), _ptr(last_out, ctypes.c_uint8), capacity,
                               ctypes.byref(n_out), ctypes.byref(n_read), *regs.values(),
-                              ctypes.byref(status), ctypes.byref(info))
+                              ctypes.byref(status), ctypes.byref(info), ctypes.byref(tile))
         if code == _INPUT_EXHAUSTED:
             raise StreamError(
                 f"the kernel ran out of input: it read all {words.size} words and waited for more "
@@ -236,7 +239,8 @@ class CSimKernel:
         if code != _OK:
             raise BackendError(f"the C-simulated kernel failed (bridge code {code}) for {_describe(regs)}; rebuild it or report a bug")
         count = int(n_out.value)
-        return KernelResult(words_out[:count], last_out[:count].astype(bool), int(status.value), int(info.value), int(n_read.value))
+        return KernelResult(words_out[:count], last_out[:count].astype(bool), int(status.value), int(info.value),
+                            int(tile.value), int(n_read.value))
 
     def _output_words(self, regs: dict[str, int]) -> int:
         """Output words of a call with these registers: none when the kernel will refuse them."""

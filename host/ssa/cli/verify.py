@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import click
 import numpy as np
 
 from ssa.backends import available_backends, get_backend
-from ssa.contract.config import SSAConfig
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS, SSAConfig
 from ssa.errors import SSAError
 
 
@@ -21,12 +22,17 @@ def random_blocks(config: SSAConfig, blocks: int, density: float) -> tuple[np.nd
 
 
 def timed_run(name: str, options: dict[str, Any], q: np.ndarray, k: np.ndarray, v: np.ndarray,
-              config: SSAConfig) -> tuple[np.ndarray, float]:
-    """Attn from backend `name` and the seconds its run took (construction not included)."""
+              config: SSAConfig) -> tuple[np.ndarray, float, str]:
+    """Attn from backend `name`, the seconds its run took (construction not included) and, for a
+    kernel backend, the build it probed ("" otherwise)."""
     backend = get_backend(name, **options)
     start = time.perf_counter()
     attn = backend.run(q, k, v, config)
-    return attn, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    limits = getattr(backend, "limits", None)
+    build = (f"{name} kernel: {limits.array}x{limits.array} SAU array, N <= {limits.n_max}, D_K <= {limits.dk_max}, "
+             f"T <= {limits.t_max}") if limits is not None else ""
+    return attn, seconds, build
 
 
 def first_difference(a: np.ndarray, b: np.ndarray, block: int) -> str:
@@ -46,27 +52,37 @@ def first_difference(a: np.ndarray, b: np.ndarray, block: int) -> str:
 @click.option("--density", default=0.3, show_default=True, type=click.FloatRange(0.0, 1.0), help="spike rate of Q, K, V")
 @click.option("--bitstream", default=None, type=click.Path(dir_okay=False),
               help="overlay .bit for the pynq backend (default: $SSA_BITSTREAM, ./ssa.bit, <pynq>/overlays/ssa/ssa.bit)")
+@click.option("--n-tile", "n_tile", default=None, type=click.IntRange(1, DEFAULT_KERNEL_LIMITS.n_max),
+              help=f"SAU array side of the csim build (default {DEFAULT_KERNEL_LIMITS.n_tile}; blocks of N up to "
+                   f"{DEFAULT_KERNEL_LIMITS.n_max} run in tiles of it)")
 def verify(backend: str, against: str, blocks: int, n: int, dk: int, t: int, seed: int, density: float,
-           bitstream: str | None) -> None:
+           bitstream: str | None, n_tile: int | None) -> None:
     """Run K random blocks through two backends; exit 1 unless every block agrees bit for bit."""
     if backend == against:
         raise click.UsageError(f"--backend and --against both name {backend!r}; compare two different backends")
     if bitstream and "pynq" not in (backend, against):
         raise click.UsageError("--bitstream only applies to the pynq backend")
+    if n_tile is not None and "csim" not in (backend, against):
+        raise click.UsageError("--n-tile only applies to the csim backend")
     try:
         config = SSAConfig(n=n, dk=dk, t=t, seed=seed)
         q, k, v = random_blocks(config, blocks, density)
         results = {}
         for name in (backend, against):
-            options = {"bitstream": bitstream} if name == "pynq" and bitstream else {}
+            options: dict[str, Any] = {"bitstream": bitstream} if name == "pynq" and bitstream else {}
+            if name == "csim" and n_tile is not None:
+                options["limits"] = replace(DEFAULT_KERNEL_LIMITS, n_tile=n_tile)
             results[name] = timed_run(name, options, q, k, v, config)
     except SSAError as exc:
         raise click.ClickException(str(exc)) from exc
 
     click.echo(f"SSA verify: {backend} against {against}, {blocks} random block(s) N={n} D_K={dk} T={t} seed={seed} density={density}")
     click.echo(f"{'backend':<10}{'total ms':>12}{'per block µs':>15}")
-    for name, (_, seconds) in results.items():
+    for name, (_, seconds, _) in results.items():
         click.echo(f"{name:<10}{seconds * 1e3:>12.2f}{seconds * 1e6 / blocks:>15.1f}")
+    for _, _, build in results.values():
+        if build:
+            click.echo(build)
     attn, reference = results[backend][0], results[against][0]
     bad = [b for b in range(blocks) if not np.array_equal(attn[:, b], reference[:, b])]
     if bad:

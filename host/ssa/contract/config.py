@@ -1,7 +1,7 @@
 """Configuration of one SSA block and its legal ranges (docs/spec.md section 2)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ssa.errors import ConfigError
 
@@ -12,11 +12,30 @@ MODES = ("lfsr", "ideal")
 
 @dataclass(frozen=True)
 class Limits:
-    """Largest N, D_K and T an implementation accepts (all ranges start at 1)."""
+    """Largest N, D_K and T an implementation accepts (all ranges start at 1).
+
+    `n_tile` is the side of a kernel build's SAU array (docs/spec.md section 8): blocks of up to
+    `n_max` tokens run on it in tiles of `n_tile` queries by `n_tile` keys. None means untiled
+    (software backends, or a kernel whose array holds `n_max` tokens).
+    """
 
     n_max: int
     dk_max: int
     t_max: int
+    n_tile: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.n_tile is not None and not 1 <= self.n_tile <= self.n_max:
+            raise ConfigError(f"n_tile={self.n_tile} must be 1..n_max={self.n_max}: the array cannot be larger than the block")
+
+    @property
+    def array(self) -> int:
+        """Side of the SAU array: n_tile, or n_max when untiled."""
+        return self.n_max if self.n_tile is None else self.n_tile
+
+    def tiled(self) -> "Limits":
+        """The same limits with n_tile spelled out (as a kernel's probe reports them)."""
+        return replace(self, n_tile=self.array)
 
     def check(self, n: int, dk: int, t: int, where: str) -> None:
         """Raise ConfigError if (n, dk, t) does not fit these limits."""
@@ -30,8 +49,8 @@ class Limits:
 
 #: The contract's own maxima: D_K ≤ 256 keeps the SAU counter at 9 bits.
 CONTRACT_LIMITS = Limits(n_max=256, dk_max=256, t_max=1024)
-#: Maxima of the default HLS build (hls/ssa_params.h).
-DEFAULT_KERNEL_LIMITS = Limits(n_max=32, dk_max=64, t_max=32)
+#: Parameters of the default HLS build (hls/ssa_params.h): a 32 x 32 SAU array, blocks of up to 256 tokens.
+DEFAULT_KERNEL_LIMITS = Limits(n_max=256, dk_max=64, t_max=32, n_tile=32)
 
 
 def check_int(name: str, value: object) -> int:

@@ -11,7 +11,7 @@ from ssa.errors import BackendError
 REGISTER_OFFSETS = {
     "CTRL": 0x00, "GIER": 0x04, "IP_IER": 0x08, "IP_ISR": 0x0C,
     "n": 0x10, "dk": 0x18, "t_steps": 0x20, "seed": 0x28, "blocks": 0x30,
-    "status": 0x38, "status_ctrl": 0x3C, "info": 0x48, "info_ctrl": 0x4C,
+    "status": 0x38, "status_ctrl": 0x3C, "info": 0x48, "info_ctrl": 0x4C, "tile": 0x58, "tile_ctrl": 0x5C,
 }
 CTRL_AP_START, CTRL_AP_DONE, CTRL_AP_IDLE, CTRL_AP_READY = 0x1, 0x2, 0x4, 0x8
 BLOCKS_MAX = 65535
@@ -42,13 +42,26 @@ def check_status(status: int, where: str) -> None:
 
 
 def encode_info(limits: Limits, version: int = CONTRACT_VERSION) -> int:
-    """The `info` word a kernel build with these maxima reports."""
+    """The `info` word a kernel build with these maxima reports (N_LIMIT, DK_MAX, T_MAX, version)."""
     return (limits.n_max - 1) | (limits.dk_max - 1) << 8 | (limits.t_max - 1) << 16 | version << 26
 
 
-def decode_info(info: int) -> tuple[Limits, int]:
-    """(synthesized maxima, contract version) from the kernel's `info` word."""
-    limits = Limits(n_max=(info & 0xFF) + 1, dk_max=(info >> 8 & 0xFF) + 1, t_max=(info >> 16 & 0x3FF) + 1)
+def encode_tile(limits: Limits) -> int:
+    """The `tile` word a kernel build reports: N_TILE - 1."""
+    return limits.array - 1
+
+
+def decode_info(info: int, tile: int | None = None) -> tuple[Limits, int]:
+    """(synthesized parameters, contract version) from the kernel's `info` and `tile` words.
+
+    `tile` None (an overlay whose kernel has no `tile` register) means an untiled array of N_LIMIT.
+    """
+    n_limit = (info & 0xFF) + 1
+    n_tile = n_limit if tile is None else (tile & 0xFF) + 1
+    if n_tile > n_limit:
+        raise BackendError(f"the kernel reports N_TILE={n_tile} > N_LIMIT={n_limit} (info 0x{info:08x}, tile 0x{tile:x}); "
+                           "its registers are not those of docs/spec.md section 7: rebuild the kernel from hls/")
+    limits = Limits(n_max=n_limit, dk_max=(info >> 8 & 0xFF) + 1, t_max=(info >> 16 & 0x3FF) + 1, n_tile=n_tile)
     return limits, info >> 26
 
 

@@ -111,7 +111,8 @@ class PynqBackend:
             return self.board.call(words, out_words, n=config.n, dk=config.dk, t_steps=config.t, seed=seed, blocks=blocks)
 
         max_bytes = min(self.board.max_transfer_bytes, self.max_buffer_bytes)
-        return run_on_kernel(q, k, v, config, limits=self.limits, where="the board's kernel", call=call, max_bytes=max_bytes)
+        return run_on_kernel(q, k, v, config, limits=self.limits, where="the board's kernel", call=call, max_bytes=max_bytes,
+                             max_call_cycles=self.board.call_cycle_budget())
 
     def close(self) -> None:
         """Free the DMA buffers (the overlay stays loaded)."""

@@ -39,8 +39,10 @@ DMA_VLNV = "xilinx.com:ip:axi_dma:7.1"
 #: Registers the driver writes or reads, by their names in the .hwh: the names of the spec's register
 #: map (docs/spec.md section 7, ssa.contract.registers.REGISTER_OFFSETS); their offsets come from the .hwh.
 KERNEL_REGISTERS = ("CTRL", "n", "dk", "t_steps", "seed", "blocks", "status", "info")
+#: Read when the .hwh lists it: N_TILE - 1 of a tiled kernel; an older, untiled kernel has none.
+TILE_REGISTER = "tile"
 #: ap_vld companions of the output registers: checked when the .hwh lists them (clear on read).
-VALID_REGISTERS = {"status": "status_ctrl", "info": "info_ctrl"}
+VALID_REGISTERS = {"status": "status_ctrl", "info": "info_ctrl", "tile": "tile_ctrl"}
 
 # AXI DMA simple-mode registers (PG021): channel base, then offsets within the channel.
 MM2S, S2MM = 0x00, 0x30
@@ -58,6 +60,10 @@ DMASR_ERRORS = {
 DMASR_ERROR_MASK = sum(1 << bit for bit in DMASR_ERRORS)
 CHANNELS = {"MM2S": (MM2S, "memory -> kernel"), "S2MM": (S2MM, "kernel -> memory")}
 POLL_PAUSE_S = 20e-6  # between register polls: negligible latency, leaves the CPU to others
+#: Share of a call's deadline that its modelled kernel time may take (calls are split to fit), and
+#: the kernel clock that share is counted at: overlay/'s default FCLK_CLK0, the slowest it builds.
+CALL_DEADLINE_SHARE = 0.5
+SLOWEST_CLOCK_MHZ = 100.0
 
 
 def describe_dmasr(channel: str, dmasr: int) -> str:
@@ -223,13 +229,19 @@ class BoardKernel:
         self._broken = ""
         self.limits, self.version = self.probe()
 
+    def call_cycle_budget(self) -> int:
+        """Kernel clocks one call may take: half the deadline at the slowest supported kernel clock
+        (a faster FCLK_CLK0 only finishes sooner); the other half is left for DMA stalls and the PS."""
+        return int(CALL_DEADLINE_SHARE * self.timeout_s * SLOWEST_CLOCK_MHZ * 1e6)
+
     def probe(self) -> tuple[Limits, int]:
-        """One call with blocks = 0 (spec section 7): the synthesized maxima and contract version."""
+        """One call with blocks = 0 (spec section 7): the synthesized parameters and contract version."""
         self._guard()
         self.kernel.start(n=1, dk=1, t_steps=1, seed=0, blocks=0)
         self._wait(Deadline(self.timeout_s), channels=())
         check_status(self.kernel.output("status"), f"{self.kernel.name} probe")
-        limits, version = decode_info(self.kernel.output("info"))
+        tile = self.kernel.output(TILE_REGISTER) if TILE_REGISTER in self.kernel.offsets else None
+        limits, version = decode_info(self.kernel.output("info"), tile)
         check_version(version, f"the kernel of overlay {self.overlay.bitfile_name}")
         return limits, version
 

@@ -107,7 +107,7 @@ def _csim_candidates(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSACon
         return []
     limits = backend.limits
     if config.n > limits.n_max or config.dk > limits.dk_max or config.t > limits.t_max:
-        skipped.append(f"csim: N={config.n}, D_K={config.dk}, T={config.t} exceed its build's N_MAX={limits.n_max}, DK_MAX={limits.dk_max}, T_MAX={limits.t_max}")
+        skipped.append(f"csim: N={config.n}, D_K={config.dk}, T={config.t} exceed its build's N_LIMIT={limits.n_max}, DK_MAX={limits.dk_max}, T_MAX={limits.t_max}")
         return []
     return [("csim", "cpu", 1, lambda: backend.run(q, k, v, config), np.asarray, "HLS kernel via g++ C-simulation")]
 

@@ -26,11 +26,11 @@ class SsaKernelBlock:
         self.by_offset = {offset: name for name, offset in offsets.items()}
         self.values = {name: 0 for name in offsets}
         self.running = self.done = self.stalled = False
-        self.valid = {"status": False, "info": False}
+        self.valid = {"status": False, "info": False, "tile": False}
         self.args: dict[str, int] = {}
         self.tried_without_input = False
         self.output: tuple[np.ndarray, np.ndarray] | None = None  # words and TLAST not yet taken by S2MM
-        self.result_regs: tuple[int, int] | None = None
+        self.result_regs: tuple[int, int, int] | None = None
 
     def read(self, offset: int) -> int:
         name = self.by_offset.get(offset)
@@ -38,7 +38,7 @@ class SsaKernelBlock:
             value = (CTRL_AP_START if self.running else CTRL_AP_IDLE) | (CTRL_AP_DONE | CTRL_AP_READY if self.done else 0)
             self.done = False  # clear on read
             return value
-        if name in ("status_ctrl", "info_ctrl"):
+        if name in ("status_ctrl", "info_ctrl", "tile_ctrl"):
             which = name[:-5]
             value, self.valid[which] = int(self.valid[which]), False  # ap_vld clears on read
             return value
@@ -80,13 +80,13 @@ class SsaKernelBlock:
                 dma.stream = None
                 dma.mm2s.complete()
             self.output = self._faulty(result.words_out, result.last_out)
-            self.result_regs = (result.status, result.info)
+            self.result_regs = (result.status, result.info, result.tile)
         if self.output is not None and self.output[0].size:
             taken = dma.accept(*self.output)
             self.output = (self.output[0][taken:], self.output[1][taken:])
         if self.output is not None and self.output[0].size == 0:
-            self.values["status"], self.values["info"] = self.result_regs
-            self.valid = {"status": True, "info": True}
+            self.values["status"], self.values["info"], self.values["tile"] = self.result_regs
+            self.valid = {"status": True, "info": True, "tile": True}
             self.running, self.done, self.output = False, True, None
 
     def _faulty(self, words: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
