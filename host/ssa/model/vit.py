@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -95,6 +95,8 @@ class SpikingViT:
             )
         self.backend = backend
         self.stats = RunStats()
+        #: Optional observer probe(layer, name, spikes) of every layer's q, k, v, attn and mlp spikes (ssa.model.maps).
+        self.probe: Callable[[int, str, np.ndarray], None] | None = None
 
     @classmethod
     def from_bundle(cls, path: str | Path, backend: AttentionBackend | None = None) -> "SpikingViT":
@@ -153,7 +155,11 @@ class SpikingViT:
         q, k, v = (self._lif(units[m](x)).reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for m in "qkv")
         attn = self._attention(q, k, v, layer, first_index).astype(np.float32)
         x = x + self._lif(units["proj"](attn.transpose(0, 1, 3, 2, 4).reshape(t, b, n, d)))
-        return x + self._lif(units["mlp2"](self._lif(units["mlp1"](x))))
+        hidden = self._lif(units["mlp1"](x))
+        if self.probe is not None:
+            for name, spikes in (("q", q), ("k", k), ("v", v), ("attn", attn), ("mlp", hidden)):
+                self.probe(layer, name, spikes)
+        return x + self._lif(units["mlp2"](hidden))
 
     def _attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, layer: int, first_index: int) -> np.ndarray:
         if self.attention == "spikformer":
