@@ -80,6 +80,8 @@ def attention_maps(images: Sequence[np.ndarray], maps: Sequence[dict[str, np.nda
     `query` marks the query token's patch in the maps of one query row (None: no mark).
     """
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     cols = 1 + len(maps[0])
     fig, axes = plt.subplots(len(images), cols, figsize=(2.3 * cols + 0.6, 2.3 * len(images) + 0.5), squeeze=False)
     names = list(maps[0])
@@ -94,7 +96,10 @@ def attention_maps(images: Sequence[np.ndarray], maps: Sequence[dict[str, np.nda
             if r == 0:
                 axes[r, c].set_title(name, fontsize=9)
             if r == len(images) - 1:
-                fig.colorbar(im, ax=axes[:, c], orientation="horizontal", fraction=0.04, pad=0.02, label=label if "rollout" not in name else "rollout weight")
+                bar = fig.colorbar(im, ax=axes[:, c], orientation="horizontal", fraction=0.04, pad=0.02,
+                                   label=label if "rollout" not in name else "rollout weight")
+                bar.ax.xaxis.set_major_locator(MaxNLocator(3))
+                bar.ax.tick_params(labelsize=7)
     if title:
         fig.suptitle(title)
     return fig
