@@ -28,12 +28,12 @@ def spike_rasters(tensors: dict[str, np.ndarray], row: int = 0, title: str = "")
     return fig
 
 
-def heatmaps(maps: dict[str, np.ndarray], title: str = "", cmap: str = "viridis"):
-    """Side-by-side heatmaps (e.g. rate-decoded SSA scores next to softmax attention)."""
+def heatmaps(maps: dict[str, np.ndarray], title: str = "", cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None):
+    """Side-by-side heatmaps (e.g. rate-decoded SSA scores next to softmax attention); vmin/vmax: one shared scale."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(maps), figsize=(3.6 * len(maps), 3.2), squeeze=False)
     for ax, (name, m) in zip(axes[0], maps.items()):
-        im = ax.imshow(m, cmap=cmap)
+        im = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax)
         ax.set(title=name, xlabel="key j", ylabel="query i")
         fig.colorbar(im, ax=ax, fraction=0.046)
     if title:
