@@ -142,18 +142,19 @@ def firing_rates(rates: dict[str, np.ndarray], title: str = "Firing rates per en
 
 def stage_bars(rows: Sequence[tuple[str, float]], unit: str = "µs per call", reference: tuple[str, float] | None = None,
                title: str = ""):
-    """Horizontal bars of (stage, time); an optional reference time (e.g. the latency model) as a dashed line."""
+    """Horizontal bars of (stage, time) on a log axis (stages differ by orders of magnitude); an optional
+    reference time (e.g. the latency model) as a dashed line."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.6, 0.5 * len(rows) + 1.4))
+    fig, ax = plt.subplots(figsize=(6.4, 0.5 * len(rows) + 1.8))
     names = [name for name, _ in rows][::-1]
     values = [value for _, value in rows][::-1]
-    bars = ax.barh(names, values, color="tab:blue")
+    bars = ax.barh(names, values, color="tab:blue", log=True)
     ax.bar_label(bars, fmt="%.1f", padding=3, fontsize=8)
+    every = values + ([reference[1]] if reference else [])
     if reference is not None:
         ax.axvline(reference[1], color="tab:red", linestyle="--", label=f"{reference[0]}: {reference[1]:.1f}")
-        ax.legend(fontsize=8, loc="lower right")
-    ax.set(xlabel=unit, title=title)
-    ax.set_xlim(0, max(values + [reference[1] if reference else 0]) * 1.2)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.3))
+    ax.set(xlabel=f"{unit} (log scale)", title=title, xlim=(min(every) / 3, max(every) * 8))
     fig.tight_layout()
     return fig
 
