@@ -124,7 +124,8 @@ def test_spikformer_bundle_maps(tmp_path):
     np.testing.assert_array_equal(rec.scores, rec.expected)
     assert np.isnan(rec.rates["s"]).all() and (rec.rates["q"] > 0).all() and rec.scores.max() > 0
     fig = plots.attention_maps([images[0, 0]], [{"layer 2, query 0": rec.on_grid(rec.head_mean()[1, 0, 0]),
-                                                  "rollout": rec.on_grid(rec.rollout()[0].mean(0))}], query=0)
+                                                  "rollout": rec.on_grid(rec.rollout()[0].mean(0))}],
+                                query={"layer 2, query 0": 0}, labels={"layer 2, query 0": "mean over T of Q·Kᵀ / D_K", "rollout": "rollout weight"})
     fig.savefig(tmp_path / "spikformer.png")
     assert_png(tmp_path / "spikformer.png")
 
@@ -136,7 +137,7 @@ def test_plot_functions_write_pngs(bundled, tmp_path):
     figures = {
         "maps": plots.attention_maps([images[b, 0] for b in range(2)],
                                      [{"query 5": rec.on_grid(rec.head_mean()[0, b, 5]), "rollout": rec.on_grid(rec.rollout()[b].mean(0))} for b in range(2)],
-                                     ["a", "b"], query=5),
+                                     ["a", "b"], query={"query 5": 5}, labels="score"),
         "rates": plots.firing_rates(rec.rates),
         "accuracy": plots.accuracy_vs_timesteps({"ssa (lfsr)": {4: 0.84, 8: 0.848, 10: 0.851}}, {"ann": 0.89}),
         "stages": plots.stage_bars([("pack", 10.0), ("DMA + kernel", 40.0), ("unpack", 5.0)], reference=("latency model", 4.2)),

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "quantize" / "results" / "fashion-mnist"
 #: Patch 5 of the 4 × 4 grid (row 1, column 1): the upper-left of the four central patches.
 QUERY = 5
+ROLLOUT = "rollout, mean over queries"
 
 
 def accuracy_curves(results: Path = RESULTS) -> tuple[dict[str, dict[int, float]], dict[str, float]]:
@@ -59,7 +60,12 @@ def maps_of(rec, b: int, query: int) -> dict[str, np.ndarray]:
     return {f"layer 1, query patch {query}": rec.on_grid(heads[0, b, query]),
             f"layer {last + 1}, query patch {query}": rec.on_grid(heads[last, b, query]),
             f"layer {last + 1}, mean over queries": rec.on_grid(heads[last, b].mean(axis=0)),
-            "rollout, mean over queries": rec.on_grid(rec.rollout()[b].mean(axis=0))}
+            ROLLOUT: rec.on_grid(rec.rollout()[b].mean(axis=0))}
+
+
+def scales(panels: dict[str, np.ndarray]) -> dict[str, str]:
+    """Colour-scale label of each panel."""
+    return {name: "rollout weight" if name == ROLLOUT else "mean over T of S" for name in panels}
 
 
 def main() -> None:
@@ -89,7 +95,8 @@ def main() -> None:
 
     shown = [0, 1, 2, 3]
     titles = [f"{FASHION_MNIST_CLASSES[labels[b]]} → {FASHION_MNIST_CLASSES[rec.logits[b].argmax()]}" for b in shown]
-    save(plots.attention_maps([images[b, 0] for b in shown], [maps_of(rec, b, QUERY) for b in shown], titles, query=QUERY,
+    panels = [maps_of(rec, b, QUERY) for b in shown]
+    save(plots.attention_maps([images[b, 0] for b in shown], panels, titles, query={name: QUERY for name in list(panels[0])[:2]}, labels=scales(panels[0]),
                               title=f"ssa T={model.timesteps}: mean over T and heads of the score spikes S (test images 0–3)"), "attention_maps.png")
 
     b = 1  # the pullover: the query patch lies on the garment
@@ -98,14 +105,18 @@ def main() -> None:
     rows = {"lfsr (hardware)": rec.scores[last, b, :, QUERY], "ideal": ideal.scores[last, b, :, QUERY],
             "E[S | Q, K]": rec.expected[last, b, :, QUERY]}
     panels = [{f"head {h}": rec.on_grid(row[h]) for h in range(model.heads)} | {"head mean": rec.on_grid(row.mean(0))} for row in rows.values()]
-    save(plots.attention_maps([images[b, 0]] * len(rows), panels, list(rows), query=QUERY,
+    save(plots.attention_maps([images[b, 0]] * len(rows), panels, list(rows), query=dict.fromkeys(panels[0], QUERY),
                               title=f"layer {last + 1}, query patch {QUERY}, test image {b}: every head, mean over T={model.timesteps}"), "attention_heads.png")
 
     if args.compare:
         models = {"ssa (bundled)": model} | {f"{m.attention} ({p.name})": m for p in args.compare for m in [SpikingViT.from_bundle(p)]}
         recs = {name: record(m, images[:4]) for name, m in models.items()}
         panels = [{name: r.on_grid(r.rollout()[b].mean(axis=0)) for name, r in recs.items()} for b in shown]
-        save(plots.attention_maps([images[b, 0] for b in shown], panels, titles, title="attention rollout, mean over queries"), "attention_compare.png")
+        save(plots.attention_maps([images[b, 0] for b in shown], panels, [f"true: {FASHION_MNIST_CLASSES[labels[b]]}" for b in shown],
+                                  labels="rollout weight", title="attention rollout, mean over queries"), "attention_compare.png")
+    print(f"firing rates (spikes per neuron per time step) of layers 1–{model.depth}:")
+    for name, r in rec.rates.items():
+        print(f"  {names[name]:<10} " + " ".join(f"{x:.3f}" for x in r))
     for path in written:
         print(f"wrote {path}")
     print(f"firing rates and maps: {source}, first {args.count} images")

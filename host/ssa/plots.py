@@ -74,10 +74,11 @@ def _mark_patch(ax, token: int, grid: int, size: int) -> None:
 
 
 def attention_maps(images: Sequence[np.ndarray], maps: Sequence[dict[str, np.ndarray]], row_titles: Sequence[str] = (),
-                   query: int | None = None, label: str = "mean over T of S", title: str = ""):
+                   query: dict[str, int] | None = None, labels: str | dict[str, str] = "mean over T of S", title: str = ""):
     """One row per image [H, W]: the image, then each map [g, g] over its patch grid (one colour scale per column).
 
-    `query` marks the query token's patch in the maps of one query row (None: no mark).
+    `query` maps a column name to the query token whose patch is marked in it; `labels` names the
+    colour scale, one for all columns or per column name.
     """
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
@@ -91,13 +92,13 @@ def attention_maps(images: Sequence[np.ndarray], maps: Sequence[dict[str, np.nda
         axes[r, 0].set(xticks=[], yticks=[], title=row_titles[r] if r < len(row_titles) else "")
         for c, name in enumerate(names, start=1):
             im = _overlay(axes[r, c], image, row[name], vmax[name])
-            if query is not None and "rollout" not in name and "mean over queries" not in name:
-                _mark_patch(axes[r, c], query, row[name].shape[0], image.shape[0])
+            if query and name in query:
+                _mark_patch(axes[r, c], query[name], row[name].shape[0], image.shape[0])
             if r == 0:
                 axes[r, c].set_title(name, fontsize=9)
             if r == len(images) - 1:
                 bar = fig.colorbar(im, ax=axes[:, c], orientation="horizontal", fraction=0.04, pad=0.02,
-                                   label=label if "rollout" not in name else "rollout weight")
+                                   label=labels if isinstance(labels, str) else labels[name])
                 bar.ax.xaxis.set_major_locator(MaxNLocator(3))
                 bar.ax.tick_params(labelsize=7)
     if title:
