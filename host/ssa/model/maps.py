@@ -44,7 +44,7 @@ class Recording:
     @property
     def grid(self) -> int:
         """Patches per image side (N = grid²)."""
-        return int(round(np.sqrt(self.scores.shape[-1])))
+        return round(np.sqrt(self.scores.shape[-1]))
 
     def head_mean(self) -> np.ndarray:
         """Scores averaged over heads: [L, B, N, N]."""
@@ -95,14 +95,15 @@ def record(model: SpikingViT, images: np.ndarray, first_index: int = 0, mode: st
     counts = {name: np.zeros(layers) for name in RATE_NAMES}
     scores, expected, logits = [], [], []
     spikes: dict[tuple[int, str], list[np.ndarray]] = {}
+    kept: dict[tuple[int, str], np.ndarray] = {}  # this batch's spikes
+
+    def probe(layer: int, name: str, x: np.ndarray) -> None:
+        kept[layer, name] = x
+        sums[name][layer] += float(x.sum(dtype=np.float64))
+        counts[name][layer] += x.size
+
     for lo in range(0, len(images), batch):
-        kept: dict[tuple[int, str], np.ndarray] = {}
-
-        def probe(layer: int, name: str, x: np.ndarray) -> None:
-            kept[layer, name] = x
-            sums[name][layer] += float(x.sum(dtype=np.float64))
-            counts[name][layer] += x.size
-
+        kept.clear()
         model.probe = probe
         try:
             logits.append(model.logits(images[lo:lo + batch], first_index=first_index + lo))
