@@ -78,6 +78,14 @@ def test_record_scores_are_the_blocks_own_s(bundled):
     assert rec.rates["q"][0] == pytest.approx(q0.mean())
 
 
+def test_record_rejects_bad_options(bundled):
+    model, images, _ = bundled
+    with pytest.raises(ConfigError, match="mode"):
+        record(model, images, mode="exact")
+    with pytest.raises(ConfigError, match="batch"):
+        record(model, images, batch=0)
+
+
 def test_ideal_map_approaches_the_expectation(bundled):
     """mean_t S − mean_t c/D is a mean of T independent zero-mean terms: 16× the steps, about 4× less error."""
     _, images, _ = bundled

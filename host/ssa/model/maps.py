@@ -89,6 +89,8 @@ def record(model: SpikingViT, images: np.ndarray, first_index: int = 0, mode: st
     """
     if mode not in ("lfsr", "ideal"):
         raise ConfigError(f"mode must be 'lfsr' or 'ideal', got {mode!r}")
+    if batch < 1:
+        raise ConfigError(f"batch must be at least 1 image, got {batch}")
     images = np.asarray(images)
     layers = model.depth
     sums = {name: np.zeros(layers) for name in RATE_NAMES}
