@@ -64,7 +64,9 @@ class CrossCheck:
 @click.option("--test-set", type=click.Path(file_okay=False, path_type=Path), default=None, help="directory of the full Fashion-MNIST IDX test set")
 @click.option("--batch", default=50, show_default=True, type=click.IntRange(1), help="images per batch")
 @click.option("--check", default=4, show_default=True, type=click.IntRange(0), help="images whose attention blocks are cross-checked against csim")
-def demo(bundle: Path | None, count: int, backend: str, timesteps: int | None, test_set: Path | None, batch: int, check: int) -> None:
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="write a summary PNG here (needs matplotlib)")
+def demo(bundle: Path | None, count: int, backend: str, timesteps: int | None, test_set: Path | None, batch: int, check: int,
+         plot: Path | None) -> None:
     """Classify Fashion-MNIST images with the bundled spiking ViT and its SSA attention blocks."""
     from ssa.backends import get_backend
     from ssa.cost.latency import estimate
@@ -100,6 +102,18 @@ def demo(bundle: Path | None, count: int, backend: str, timesteps: int | None, t
     click.echo(f"FPGA estimate (latency model at {one_block.clock_mhz:.0f} MHz, not measured): "
                f"{one_block.end_to_end_us:.2f} µs per block incl. stream transfers (SAU array {one_block.array_us:.2f} µs); "
                f"{model.depth} calls of {model.heads} blocks per image → {one_layer.end_to_end_us * model.depth:.1f} µs of attention per image")
+    if plot is not None:
+        _plot(model, images, labels, predictions, plot, f"ssa demo: {source}, backend {backend}, accuracy {accuracy * 100:.2f}%")
+
+
+def _plot(model, images: np.ndarray, labels: np.ndarray, predictions: np.ndarray, path: Path, title: str) -> None:
+    """Write the summary PNG (ssa.cli.demo_plot) and say where."""
+    from ssa.cli.demo_plot import write_summary
+
+    try:
+        click.echo(f"summary plot: {write_summary(model, images, labels, predictions, path, title)}")
+    except ImportError as exc:
+        raise click.ClickException(f"--plot: {exc}") from exc
 
 
 def _cross_check(model, images: np.ndarray, count: int) -> str | None:

@@ -8,6 +8,7 @@ and bit-exact across backends.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
