@@ -49,6 +49,14 @@ def check_seed(seed: object) -> int:
     return value
 
 
+def check_config(config: object) -> "SSAConfig":
+    """Return config if it is an SSAConfig, else raise ConfigError naming how to build one."""
+    if isinstance(config, SSAConfig):
+        return config
+    hint = "ssa.SSAConfig(**config)" if isinstance(config, dict) else "ssa.SSAConfig(n=16, dk=16, t=10, seed=0)"
+    raise ConfigError(f"config must be an ssa.SSAConfig, got {type(config).__name__}; build one with {hint}")
+
+
 @dataclass(frozen=True)
 class SSAConfig:
     """One SSA block: N tokens, D_K key dimension, T time steps, a seed and an RNG mode."""
