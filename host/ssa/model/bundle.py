@@ -14,6 +14,7 @@ Nothing is ever unpickled; every failure is a BundleError that says what is wron
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import zipfile
@@ -172,16 +173,26 @@ def _read_header(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: s
 
 
 def _parse_header(path: Path, f: IO[bytes], name: str) -> Header:
+    """Magic, version and header length checked here; the header dict parsed by numpy.lib.format."""
+    preamble = f.read(8)
+    if len(preamble) < 8 or preamble[:6] != npy.MAGIC_PREFIX:
+        raise BundleError(f"{path}: member {name!r} is not a .npy array (raw bytes or another format); {FIX}")
+    version = (preamble[6], preamble[7])
+    if version not in ((1, 0), (2, 0)):
+        raise BundleError(f"{path}: array {name!r} is .npy format {version}; bundles use 1.0 or 2.0. {FIX}")
+    size_field = f.read(2 if version == (1, 0) else 4)
+    length = int.from_bytes(size_field, "little")
+    if len(size_field) < (2 if version == (1, 0) else 4) or length > HEADER_MAX_BYTES:
+        raise BundleError(f"{path}: array {name!r} has a .npy header of {length} bytes, more than the "
+                          f"{HEADER_MAX_BYTES} a bundle's headers may have (corrupt bundle); {FIX}")
+    raw = io.BytesIO(preamble + size_field + f.read(length))
+    npy.read_magic(raw)
     try:
-        version = npy.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = npy.read_array_header_1_0(f, max_header_size=HEADER_MAX_BYTES)
-        elif version == (2, 0):
-            shape, fortran, dtype = npy.read_array_header_2_0(f, max_header_size=HEADER_MAX_BYTES)
-        else:
-            raise BundleError(f"{path}: array {name!r} is .npy format {version}; bundles use 1.0 or 2.0. {FIX}")
-    except _READ_ERRORS as exc:
-        raise BundleError(f"{path}: member {name!r} is not a readable .npy array ({exc}); {FIX}") from None
+        reader = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, _, dtype = reader(raw, max_header_size=HEADER_MAX_BYTES)
+    except Exception as exc:  # numpy parses the (≤ 4 KiB) header text with ast and tokenize, which raise many types
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise BundleError(f"{path}: array {name!r} has an unreadable .npy header ({reason}); {FIX}") from None
     if dtype.kind not in ARRAY_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise BundleError(f"{path}: array {name!r} has dtype {dtype}; bundles hold only bool, integer and float arrays "
                           f"(never pickled objects). {FIX}")

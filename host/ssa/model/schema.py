@@ -97,12 +97,13 @@ class ModelSpec:
             raise BundleError(f"bundle manifest lacks a complete 'model' section (missing {missing}); {FIX}")
         attention = model["attention"]
         if attention not in SUPPORTED_ATTENTION:
-            raise BundleError(f"the numpy runtime runs spiking models {SUPPORTED_ATTENTION}, this bundle is {attention!r}")
+            raise BundleError(f"the numpy runtime runs spiking models {SUPPORTED_ATTENTION}, this bundle is {attention!r}; "
+                              f"evaluate other models in torch with `ssa evaluate --checkpoint RUN_DIR`, or {FIX} from an ssa or spikformer run")
         ints = {key: _int("model", key, model[key], lo, hi) for key, (lo, hi) in INT_RANGES.items()}
         try:
             seed = check_seed(manifest.get("seed", 0))
         except ConfigError as exc:
-            raise BundleError(f"bundle manifest has an invalid seed: {exc}") from None
+            raise BundleError(f"bundle manifest has an invalid seed ({exc}); {FIX}") from None
         spk = _section(_section(manifest, "neuron", required=False), "spikformer_attention", required=attention == "spikformer")
         spec = cls(
             attention=attention, **ints, seed=seed,
