@@ -37,6 +37,7 @@ IDX_CHUNK = 1 << 20
 CLASSES = 10
 CIFAR_BATCH = 10000
 CIFAR_SHAPE = (3, 32, 32)
+CIFAR_FIX = "replace it with the file from the official python tarball (cifar-10-python.tar.gz)"
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def read_idx(path: Path, magic: int, item_shape: tuple[int, ...] | None = None, 
         with _open_idx(path) as f:
             return _read_idx(path, f, magic, item_shape, max_items)
     except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-        raise DatasetError(f"{path} cannot be read ({type(exc).__name__}: {exc}): the file is corrupt or truncated; "
+        raise DatasetError(f"{path} cannot be read ({exc!r}): the file is corrupt or truncated; "
                            f"replace it with an intact copy") from None
 
 
@@ -151,7 +152,7 @@ def load_idx_split(root: Path, prefix: str, name: str) -> Split:
     images = read_idx(image_path, IDX_IMAGES, IDX_ITEM_SHAPES.get(name))
     labels = read_idx(label_path, IDX_LABELS)
     if len(images) != len(labels):
-        raise DatasetError(f"{root}: {len(images)} {prefix} images but {len(labels)} labels; the files do not belong together")
+        raise DatasetError(f"{root}: {len(images)} {prefix} images but {len(labels)} labels; the files do not belong together: replace them with a matching pair")
     return Split(images[:, None, :, :].copy(), check_labels(label_path, labels.astype(np.int64), CLASSES))
 
 
@@ -166,7 +167,7 @@ def check_labels(path: Path, labels: np.ndarray, classes: int) -> np.ndarray:
 
 def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
     if encoding not in ("latin1", "latin-1"):
-        raise DatasetError(f"CIFAR pickle asks for codec {encoding!r}; only latin-1 is allowed")
+        raise DatasetError(f"CIFAR pickle asks for codec {encoding!r}; only latin-1 is allowed: {CIFAR_FIX}")
     return codecs.encode(text, "latin1")
 
 
@@ -193,7 +194,7 @@ class _ArrayUnpickler(pickle.Unpickler):
             return _numpy_reconstruct()
         if (module, name) == ("_codecs", "encode"):
             return _latin1_encode
-        raise DatasetError(f"CIFAR batch refers to {module}.{name}, which a data batch never needs; refusing to unpickle it")
+        raise DatasetError(f"CIFAR batch refers to {module}.{name}, which a data batch never needs; refusing to unpickle it: {CIFAR_FIX}")
 
 
 def read_cifar_batch(path: Path) -> Split:
@@ -204,14 +205,13 @@ def read_cifar_batch(path: Path) -> Split:
     except DatasetError:
         raise
     except Exception as exc:  # a corrupt pickle stream can fail in any of the unpickler's opcodes
-        raise DatasetError(f"{path} is not a readable CIFAR-10 batch ({type(exc).__name__}: {exc}); "
-                           f"replace it with the file from the official python tarball") from None
+        raise DatasetError(f"{path} is not a readable CIFAR-10 batch ({exc!r}); {CIFAR_FIX}") from None
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
-        raise DatasetError(f"{path} is not a CIFAR-10 batch (dict with b'data' and b'labels')")
+        raise DatasetError(f"{path} is not a CIFAR-10 batch (dict with b'data' and b'labels'); {CIFAR_FIX}")
     data = np.asarray(batch[b"data"], dtype=np.uint8)
     labels = np.asarray(batch[b"labels"], dtype=np.int64)
     if data.ndim != 2 or data.shape[1] != int(np.prod(CIFAR_SHAPE)) or len(data) != len(labels):
-        raise DatasetError(f"{path}: data shape {data.shape} and {len(labels)} labels do not form a CIFAR-10 batch")
+        raise DatasetError(f"{path}: data shape {data.shape} and {len(labels)} labels do not form a CIFAR-10 batch; {CIFAR_FIX}")
     return Split(data.reshape((-1,) + CIFAR_SHAPE), check_labels(path, labels, CLASSES))
 
 

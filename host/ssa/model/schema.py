@@ -123,7 +123,7 @@ class ModelSpec:
         try:
             CONTRACT_LIMITS.check(self.tokens, self.head_dim, self.timesteps, "the contract")
         except ConfigError as exc:
-            raise BundleError(f"the manifest's SSA blocks (n = tokens, dk = embed_dim/heads, t = timesteps) break the contract: {exc}") from None
+            raise BundleError(f"the manifest's SSA blocks (n = tokens, dk = embed_dim/heads, t = timesteps) break the contract: {exc}; {FIX}") from None
         version = manifest.get("contract_version", CONTRACT_VERSION)
         if version != CONTRACT_VERSION or type(version) is not int:
             raise BundleError(f"manifest contract_version={version!r}, this runtime implements {CONTRACT_VERSION}; {FIX} or upgrade ssa-fpga")
