@@ -1,7 +1,10 @@
 """Configuration of one SSA block and its legal ranges (docs/spec.md section 2)."""
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+
+import numpy as np
 
 from ssa.errors import ConfigError
 
@@ -35,10 +38,13 @@ DEFAULT_KERNEL_LIMITS = Limits(n_max=32, dk_max=64, t_max=32)
 
 
 def check_int(name: str, value: object) -> int:
-    """Return value as int, refusing bools, floats and other non-integers."""
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise ConfigError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
-    return int(value)  # type: ignore[arg-type]
+    """Return value as int, refusing bools, floats, arrays and other non-integers."""
+    if not isinstance(value, (bool, np.bool_)):
+        try:
+            return operator.index(value)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+    raise ConfigError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
 
 
 def check_seed(seed: object) -> int:

@@ -93,7 +93,8 @@ class SpikingViT:
         if check_int("first_index", first_index) < 0:
             raise ConfigError(f"first_index={first_index} must be a non-negative data-set index")
         try:
-            images = np.asarray(images, dtype=np.float32)
+            with np.errstate(over="ignore", invalid="ignore"):  # out-of-range values become inf: refused below
+                images = np.asarray(images, dtype=np.float32)
         except (TypeError, ValueError) as exc:
             raise ImageError(f"images must be a numeric array [B, {', '.join(map(str, self.image_shape))}] in [0, 1]: {exc}") from None
         if images.ndim == 3 and self.image_shape[0] == 1:
