@@ -105,6 +105,8 @@ class ModelSpec:
         except ConfigError as exc:
             raise BundleError(f"bundle manifest has an invalid seed ({exc}); {FIX}") from None
         spk = _section(_section(manifest, "neuron", required=False), "spikformer_attention", required=attention == "spikformer")
+        if attention == "spikformer" and not {"scale", "v_threshold"} <= set(spk):
+            raise BundleError(f"spikformer bundle lacks neuron.spikformer_attention.scale or .v_threshold; {FIX}")
         spec = cls(
             attention=attention, **ints, seed=seed,
             tau=_float("model", "tau", model["tau"], *TAU_RANGE),
