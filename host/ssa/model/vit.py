@@ -16,7 +16,7 @@ import numpy as np
 
 from ssa.contract.config import SSAConfig, check_int
 from ssa.contract.prng import model_call_seed
-from ssa.errors import ConfigError, ImageError, ShapeError
+from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
 from ssa.model.bundle import Bundle, load_bundle
 from ssa.model.coding import encode_pixels, lif_multistep
 from ssa.model.schema import SUPPORTED_ATTENTION, ModelSpec, expected_arrays
@@ -78,7 +78,11 @@ class SpikingViT:
     @classmethod
     def from_bundle(cls, path: str | Path, backend: AttentionBackend | str | None = None) -> "SpikingViT":
         """Load a bundle file (manifest and array headers checked against the schema first) and build the model."""
-        return cls(load_bundle(path, expect=expected_arrays), backend)
+        bundle = load_bundle(path, expect=expected_arrays)
+        try:
+            return cls(bundle, backend)
+        except BundleError as exc:  # the values (ModelSpec.check_values): name the file too
+            raise BundleError(f"{path}: {exc}") from None
 
     @property
     def tokens(self) -> int:
