@@ -143,7 +143,7 @@ def test_valid_file_memory_is_its_size(tmp_path):
     peak, got = peak_bytes(lambda: read_idx(path, IDX_IMAGES, (28, 28)))
     print(f"valid IDX of {images.nbytes} bytes: peak {peak} bytes")
     np.testing.assert_array_equal(got, images)
-    assert peak < 3 * images.nbytes + (1 << 20)
+    assert peak < 2 * images.nbytes + (1 << 20)
 
 
 def test_zlib_errors_inside_the_stream(tmp_path):

@@ -109,7 +109,7 @@ def _open_idx(path: Path) -> IO[bytes]:
     return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
 
-def _read_at_most(f: IO[bytes], size: int) -> bytes:
+def _read_at_most(f: IO[bytes], size: int) -> bytearray:
     """Up to `size` bytes, read in chunks (never more than the stream holds)."""
     data = bytearray()
     while len(data) < size:
@@ -117,7 +117,7 @@ def _read_at_most(f: IO[bytes], size: int) -> bytes:
         if not chunk:
             break
         data += chunk
-    return bytes(data)
+    return data
 
 
 def _read_idx(path: Path, f: IO[bytes], magic: int, item_shape: tuple[int, ...] | None, max_items: int) -> np.ndarray:
