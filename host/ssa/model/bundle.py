@@ -189,7 +189,7 @@ def _parse_header(path: Path, f: IO[bytes], name: str) -> Header:
     npy.read_magic(raw)
     try:
         reader = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-        shape, _, dtype = reader(raw, max_header_size=HEADER_MAX_BYTES)
+        shape, _, dtype = reader(raw)  # length checked above (numpy < 1.24 has no max_header_size)
     except Exception as exc:  # numpy parses the (≤ 4 KiB) header text with ast and tokenize, which raise many types
         reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
         raise BundleError(f"{path}: array {name!r} has an unreadable .npy header ({reason}); {FIX}") from None
@@ -204,7 +204,7 @@ def _parse_header(path: Path, f: IO[bytes], name: str) -> Header:
 def _read_array(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, header: Header) -> np.ndarray:
     """The payload of one member, exactly as many bytes as its checked header declares."""
     with zf.open(info) as f:
-        array = npy.read_array(f, allow_pickle=False, max_header_size=HEADER_MAX_BYTES)
+        array = npy.read_array(f, allow_pickle=False)  # its header was checked by _parse_header
         if f.read(1):
             raise BundleError(f"{path}: array {name!r} has data after its declared {header.nbytes} bytes (corrupt bundle); {FIX}")
     return array
