@@ -3,6 +3,11 @@
 Nothing is downloaded. Fashion-MNIST defaults to the Debian package ``dataset-fashion-mnist``
 (``/usr/share/datasets/fashion-mnist``); other sets need ``--data-dir``.
 
+IDX files are read header first: magic, item count and image size are checked, then exactly the
+bytes the header declares are read (gzip detected by its magic, not the file name) and any byte
+after them is refused, so a corrupt, truncated, foreign or over-long (decompression-bomb) file is a
+DatasetError and memory stays bounded by the declared size. Labels must be classes 0..9.
+
 CIFAR-10's python format is a pickle. Pickles can run code, so the batches are read with a
 restricted unpickler that resolves only the few globals a numpy array needs (``ndarray``,
 ``dtype``, ``_reconstruct`` and ``_codecs.encode`` limited to latin-1); anything else is refused.
