@@ -55,7 +55,7 @@ def check_seed(seed: object) -> int:
     return value
 
 
-def check_config(config: object) -> "SSAConfig":
+def check_config(config: object) -> SSAConfig:
     """Return config if it is an SSAConfig, else raise ConfigError naming how to build one."""
     if isinstance(config, SSAConfig):
         return config

@@ -89,7 +89,7 @@ class ModelSpec:
         return self.embed_dim // self.heads
 
     @classmethod
-    def from_manifest(cls, manifest: Mapping[str, Any]) -> "ModelSpec":
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> ModelSpec:
         """Check types, ranges and cross-checks of the manifest; BundleError naming the field otherwise."""
         model = _section(manifest, "model", required=True)
         missing = sorted((set(INT_RANGES) | {"attention", "tau", "v_threshold"}) - set(model))

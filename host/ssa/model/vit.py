@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from ssa.contract.prng import model_call_seed
 from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
 from ssa.model.bundle import Bundle, load_bundle
 from ssa.model.coding import encode_pixels, lif_multistep
-from ssa.model.schema import SUPPORTED_ATTENTION, ModelSpec, expected_arrays
+from ssa.model.schema import ModelSpec, expected_arrays
 
 
 class AttentionBackend(Protocol):
