@@ -289,6 +289,21 @@ def test_corrupted_bytes(valid, data):
         np.testing.assert_array_equal(model.logits(IMAGE), logits)
 
 
+@pytest.mark.parametrize("make,match", [
+    (lambda blob: b"#!junk\n" + blob, "bytes before the archive"),
+    (lambda blob: zip_bytes([(n, npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (8,), }", bytes(32), pad=5000))
+                             if n == "patch.scale.npy" else (n, d) for n, d in valid_entries()]), "more than the 4096"),
+    (lambda blob: zip_bytes([(n, b"raw bytes, not an array") if n == "head.bias.npy" else (n, d) for n, d in valid_entries()]),
+     "'head.bias' is not a .npy array"),
+])
+def test_issue_examples_name_the_problem(valid, tmp_path, make, match):
+    path = tmp_path / "bad.npz"
+    path.write_bytes(make(valid[0].read_bytes()))
+    with pytest.raises(BundleError, match=match) as info:
+        SpikingViT.from_bundle(path)
+    assert "pickle" not in str(info.value)
+
+
 # ---------------------------------------------------------------- memory
 def peak_bytes(fn) -> tuple[int, object]:
     tracemalloc.start()
