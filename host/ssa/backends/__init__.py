@@ -68,6 +68,6 @@ def available_backends() -> list[str]:
 
 def get_backend(name: str, **options: Any) -> Backend:
     """The backend `name`, built with `options` (ConfigError for an unknown name or option)."""
-    if name not in BACKENDS:
+    if not isinstance(name, str) or name not in BACKENDS:
         raise ConfigError(f"unknown backend {name!r}; known backends: {', '.join(available_backends())}")
     return BACKENDS[name](**options)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ssa.contract import prng
-from ssa.contract.config import SSAConfig
+from ssa.contract.config import SSAConfig, check_config
 from ssa.contract.encoders import encode, encode_ideal, uniform_below
 from ssa.contract.spikes import check_block_inputs
 
@@ -20,6 +20,7 @@ def run(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> np.nd
 
 def run_with_scores(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> tuple[np.ndarray, np.ndarray]:
     """Attn spikes shaped like q and the attention-score spikes S shaped [T, ..., N, N]."""
+    config = check_config(config)
     q4, k4, v4, batch = check_block_inputs(q, k, v, config)
     simulate = _run_ideal if config.mode == "ideal" else _run_lfsr
     attn, s = simulate(q4, k4, v4, config)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ssa.backends import emulator
 from ssa.contract import prng
-from ssa.contract.config import SSAConfig
+from ssa.contract.config import SSAConfig, check_config
 from ssa.contract.spikes import check_block_inputs
 from ssa.errors import BackendError
 
@@ -329,6 +329,7 @@ def run(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig, threads:
     threads: worker threads for batched calls (None: numba's default, all cores); a single
     block always runs on the calling thread.
     """
+    config = check_config(config)
     if config.mode != "lfsr":
         return emulator.run(q, k, v, config)
     require_numba()

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from ssa.contract.config import Limits, SSAConfig
+from ssa.contract.config import Limits, SSAConfig, check_config
 from ssa.contract.packing import (
     pack_input_stream,
     stream_word_counts,
@@ -54,6 +54,7 @@ def run_on_kernel(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig
                   call: KernelCall, max_bytes: int = DMA_MAX_BYTES, max_call_cycles: int | None = None) -> np.ndarray:
     """Attn spikes shaped like q, computed by kernel calls of at most `max_bytes` of input each and,
     if given, at most `max_call_cycles` kernel clocks each (by the latency model of `limits`)."""
+    config = check_config(config)
     if config.mode != "lfsr":
         raise ConfigError(f"{where} is the hardware kernel, which only has mode='lfsr' (got {config.mode!r}); "
                           "use the emulator (ssa.run) for mode='ideal'")

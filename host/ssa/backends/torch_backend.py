@@ -19,7 +19,7 @@ import numpy as np
 
 from ssa.backends import emulator
 from ssa.contract import prng
-from ssa.contract.config import SSAConfig
+from ssa.contract.config import SSAConfig, check_config
 from ssa.contract.spikes import check_block_inputs, check_block_shapes
 from ssa.errors import BackendError, ConfigError, SpikeDTypeError, SpikeValueError
 
@@ -201,6 +201,7 @@ def run_torch(
     draws numpy's PCG64 stream, use `ssa.run` for it.
     """
     require_torch()
+    config = check_config(config)
     if config.mode != "lfsr":
         raise ConfigError(f"the torch backend implements mode='lfsr' only, got {config.mode!r}; use ssa.run for ideal mode")
     _check_tensors(q, k, v, config)
@@ -228,6 +229,7 @@ class TorchBackend:
 
     def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> np.ndarray:
         """Attn spikes (uint8 numpy) shaped like q; ideal mode runs on the reference emulator."""
+        config = check_config(config)
         if config.mode != "lfsr":
             return emulator.run(q, k, v, config)
         q4, k4, v4, _ = check_block_inputs(q, k, v, config)

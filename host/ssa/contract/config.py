@@ -1,7 +1,10 @@
 """Configuration of one SSA block and its legal ranges (docs/spec.md section 2)."""
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from ssa.errors import ConfigError
 
@@ -54,10 +57,13 @@ DEFAULT_KERNEL_LIMITS = Limits(n_max=256, dk_max=64, t_max=32, n_tile=32)
 
 
 def check_int(name: str, value: object) -> int:
-    """Return value as int, refusing bools, floats and other non-integers."""
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise ConfigError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
-    return int(value)  # type: ignore[arg-type]
+    """Return value as int, refusing bools, floats, arrays and other non-integers."""
+    if not isinstance(value, (bool, np.bool_)):
+        try:
+            return operator.index(value)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+    raise ConfigError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
 
 
 def check_seed(seed: object) -> int:
@@ -66,6 +72,14 @@ def check_seed(seed: object) -> int:
     if not 0 <= value <= SEED_MAX:
         raise ConfigError(f"seed={value} is outside 0..{SEED_MAX}; pass a non-negative 32-bit seed")
     return value
+
+
+def check_config(config: object) -> SSAConfig:
+    """Return config if it is an SSAConfig, else raise ConfigError naming how to build one."""
+    if isinstance(config, SSAConfig):
+        return config
+    hint = "ssa.SSAConfig(**config)" if isinstance(config, dict) else "ssa.SSAConfig(n=16, dk=16, t=10, seed=0)"
+    raise ConfigError(f"config must be an ssa.SSAConfig, got {type(config).__name__}; build one with {hint}")
 
 
 @dataclass(frozen=True)

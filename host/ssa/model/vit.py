@@ -11,17 +11,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from ssa.contract.config import SSAConfig, check_seed
+from ssa.contract.config import SSAConfig, check_int
 from ssa.contract.prng import model_call_seed
 from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
 from ssa.model.bundle import Bundle, load_bundle
 from ssa.model.coding import encode_pixels, lif_multistep
-
-SUPPORTED_ATTENTION = ("ssa", "spikformer")
+from ssa.model.schema import ModelSpec, expected_arrays
 
 
 class AttentionBackend(Protocol):
@@ -40,10 +39,7 @@ class LinearUnit:
 
     @classmethod
     def from_bundle(cls, bundle: Bundle, name: str) -> "LinearUnit":
-        w = bundle[f"{name}.weight"]
-        if w.dtype != np.int8:
-            raise BundleError(f"{name}.weight must be int8, got {w.dtype}")
-        return cls(w.astype(np.float32), bundle[f"{name}.scale"].astype(np.float32), bundle[f"{name}.bias"].astype(np.float32))
+        return cls(bundle[f"{name}.weight"].astype(np.float32), bundle[f"{name}.scale"], bundle[f"{name}.bias"])
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return (x.astype(np.float32) @ self.weight.T) * self.scale + self.bias
@@ -65,46 +61,33 @@ class SpikingViT:
     #: ("patch", "qkv_in", "q", "k", "v", "attn", "mlp_in", "mlp1"), e.g. ssa.cost.model_energy.SpikeRecorder.
     recorder: Callable[[str, int, np.ndarray], None] | None = None
 
-    def __init__(self, bundle: Bundle, backend: AttentionBackend | None = None) -> None:
-        self.manifest = bundle.manifest
-        cfg: dict[str, Any] = bundle.manifest.get("model", {})
-        try:
-            self.attention = cfg["attention"]
-            self.timesteps, self.patch, self.heads = int(cfg["timesteps"]), int(cfg["patch"]), int(cfg["heads"])
-            self.depth, self.embed_dim = int(cfg["depth"]), int(cfg["embed_dim"])
-            self.image_shape = (int(cfg["channels"]), int(cfg["image_size"]), int(cfg["image_size"]))
-            self.tau, self.v_threshold = float(cfg["tau"]), float(cfg["v_threshold"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BundleError(f"bundle manifest lacks a complete 'model' section ({exc!r}); re-export it with `ssa export`") from exc
-        if self.attention not in SUPPORTED_ATTENTION:
-            raise BundleError(f"the numpy runtime runs spiking models {SUPPORTED_ATTENTION}, this bundle is {self.attention!r}")
-        try:
-            self.seed = check_seed(bundle.manifest.get("seed", 0))
-        except ConfigError as exc:
-            raise BundleError(f"bundle manifest has an invalid seed: {exc}") from exc
-        if self.attention == "spikformer":
-            try:
-                spk = bundle.manifest["neuron"]["spikformer_attention"]
-                self.spikformer_scale, self.spikformer_threshold = float(spk["scale"]), float(spk["v_threshold"])
-            except (KeyError, TypeError, ValueError) as exc:
-                raise BundleError(f"spikformer bundle lacks neuron.spikformer_attention ({exc!r}); re-export it") from exc
+    def __init__(self, bundle: Bundle, backend: AttentionBackend | str | None = None) -> None:
+        """Validate the bundle against the model schema (ssa.model.schema), then build the model."""
+        spec = ModelSpec.from_manifest(bundle.manifest)
+        spec.check_values(bundle.arrays)
+        self.manifest, self.spec = bundle.manifest, spec
+        self.attention, self.timesteps, self.patch, self.heads = spec.attention, spec.timesteps, spec.patch, spec.heads
+        self.depth, self.embed_dim = spec.depth, spec.embed_dim
+        self.image_shape = (spec.channels, spec.image_size, spec.image_size)
+        self.tau, self.v_threshold, self.seed = spec.tau, spec.v_threshold, spec.seed
+        self.spikformer_scale, self.spikformer_threshold = spec.spikformer_scale, spec.spikformer_threshold
         self.patch_unit = LinearUnit.from_bundle(bundle, "patch")
-        self.pos = bundle["pos_embedding"].astype(np.float32)
+        self.pos = bundle["pos_embedding"]
         self.layers = [{part: LinearUnit.from_bundle(bundle, f"layers.{l}.{part}.unit")
                         for part in ("q", "k", "v", "proj", "mlp1", "mlp2")} for l in range(self.depth)]
-        self.head_weight = (bundle["head.weight"].astype(np.float32) * bundle["head.weight_scale"].astype(np.float32).reshape(-1, 1))
-        self.head_bias = bundle["head.bias"].astype(np.float32)
-        if backend is None:
-            from ssa.backends import (
-                emulator as backend,  # the reference: always available
-            )
-        self.backend = backend
+        self.head_weight = bundle["head.weight"].astype(np.float32) * bundle["head.weight_scale"].reshape(-1, 1)
+        self.head_bias = bundle["head.bias"]
+        self.backend = _as_backend(backend)
         self.stats = RunStats()
 
     @classmethod
-    def from_bundle(cls, path: str | Path, backend: AttentionBackend | None = None) -> "SpikingViT":
-        """Load a bundle file and build the model."""
-        return cls(load_bundle(path), backend)
+    def from_bundle(cls, path: str | Path, backend: AttentionBackend | str | None = None) -> "SpikingViT":
+        """Load a bundle file (manifest and array headers checked against the schema first) and build the model."""
+        bundle = load_bundle(path, expect=expected_arrays)
+        try:
+            return cls(bundle, backend)
+        except BundleError as exc:  # the values (ModelSpec.check_values): name the file too
+            raise BundleError(f"{path}: {exc}") from None
 
     @property
     def tokens(self) -> int:
@@ -116,7 +99,13 @@ class SpikingViT:
 
     def encode(self, images: np.ndarray, first_index: int = 0) -> np.ndarray:
         """Input spikes [T, B, C, H, W] of images [B, C, H, W] (or [B, H, W]) in [0, 1]."""
-        images = np.asarray(images, dtype=np.float32)
+        if check_int("first_index", first_index) < 0:
+            raise ConfigError(f"first_index={first_index} must be a non-negative data-set index")
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # out-of-range values become inf: refused below
+                images = np.asarray(images, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise ImageError(f"images must be a numeric array [B, {', '.join(map(str, self.image_shape))}] in [0, 1]: {exc}") from None
         if images.ndim == 3 and self.image_shape[0] == 1:
             images = images[:, None]
         if images.shape[1:] != self.image_shape:
@@ -184,3 +173,14 @@ class SpikingViT:
         self.stats.attention_calls += 1
         self.stats.attention_blocks += q.shape[1] * q.shape[2]
         return out
+
+
+def _as_backend(backend: AttentionBackend | str | None) -> AttentionBackend:
+    """A backend object, a registered backend name (ssa.backends) or None for the reference emulator."""
+    from ssa.backends import get_backend
+
+    if backend is None or isinstance(backend, str):
+        return get_backend(backend or "emulate")
+    if not callable(getattr(backend, "run", None)):
+        raise ConfigError(f"backend must have run(q, k, v, config) or be a name such as 'emulate', got {type(backend).__name__}")
+    return backend

@@ -1,0 +1,180 @@
+"""The model schema of a deployment bundle (docs/bundle.md, "Schema").
+
+`ModelSpec.from_manifest` gives every manifest field a type and a range and cross-checks the
+fields against each other; `ModelSpec.arrays` then names every array the model needs with its
+exact dtype and shape, so the loader (ssa.model.bundle.load_bundle) can check the .npy headers
+and bound the memory before decompressing anything; `ModelSpec.check_values` checks the loaded
+numbers (finite floats, positive scales) before any compute. Every failure is a BundleError.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from ssa.contract.config import CONTRACT_LIMITS, CONTRACT_VERSION, check_seed
+from ssa.errors import BundleError, ConfigError
+
+SUPPORTED_ATTENTION = ("ssa", "spikformer")
+ATTENTIONS = SUPPORTED_ATTENTION + ("ann",)
+UNIT_PARTS = ("q", "k", "v", "proj", "mlp1", "mlp2")
+#: Integer fields of the `model` section and their inclusive ranges.
+INT_RANGES = {
+    "timesteps": (1, CONTRACT_LIMITS.t_max), "image_size": (1, 1024), "channels": (1, 16), "patch": (1, 1024),
+    "embed_dim": (1, 4096), "depth": (1, 64), "heads": (1, 4096), "mlp_ratio": (1, 16), "classes": (1, 100_000),
+}
+#: Float fields of the `model` section (and of neuron.spikformer_attention) and their inclusive ranges.
+TAU_RANGE = (1.0, 1e4)
+THRESHOLD_RANGE = (1e-3, 1e3)
+SCALE_RANGE = (1e-6, 1e3)
+FIX = "re-export the bundle with `ssa export`"
+F32, I8 = np.dtype("<f4"), np.dtype("i1")
+
+
+def _int(section: str, key: str, value: Any, lo: int, hi: int) -> int:
+    if type(value) is not int:
+        raise BundleError(f"manifest {section}.{key} must be an integer, got {value!r}; {FIX}")
+    if not lo <= value <= hi:
+        raise BundleError(f"manifest {section}.{key}={value} is outside {lo}..{hi}; {FIX}")
+    return value
+
+
+def _float(section: str, key: str, value: Any, lo: float, hi: float) -> float:
+    if type(value) not in (int, float):
+        raise BundleError(f"manifest {section}.{key} must be a number, got {value!r}; {FIX}")
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise BundleError(f"manifest {section}.{key}={value} is outside [{lo:g}, {hi:g}] (or not finite); {FIX}")
+    return float(value)
+
+
+def _section(manifest: Mapping[str, Any], key: str, required: bool) -> dict[str, Any]:
+    value = manifest.get(key)
+    if value is None and not required:
+        return {}
+    if value is None:
+        raise BundleError(f"bundle manifest lacks a complete {key!r} section; {FIX}")
+    if not isinstance(value, dict):
+        raise BundleError(f"manifest {key!r} must be an object (the bundle's {key} section), got {value!r}; {FIX}")
+    return value
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A validated `model` section and seed of a bundle manifest."""
+
+    attention: str
+    timesteps: int
+    image_size: int
+    channels: int
+    patch: int
+    embed_dim: int
+    depth: int
+    heads: int
+    mlp_ratio: int
+    classes: int
+    tau: float
+    v_threshold: float
+    seed: int
+    spikformer_scale: float
+    spikformer_threshold: float
+
+    @property
+    def tokens(self) -> int:
+        return (self.image_size // self.patch) ** 2
+
+    @property
+    def head_dim(self) -> int:
+        return self.embed_dim // self.heads
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> ModelSpec:
+        """Check types, ranges and cross-checks of the manifest; BundleError naming the field otherwise."""
+        model = _section(manifest, "model", required=True)
+        missing = sorted((set(INT_RANGES) | {"attention", "tau", "v_threshold"}) - set(model))
+        if missing:
+            raise BundleError(f"bundle manifest lacks a complete 'model' section (missing {missing}); {FIX}")
+        attention = model["attention"]
+        if attention not in SUPPORTED_ATTENTION:
+            raise BundleError(f"the numpy runtime runs spiking models {SUPPORTED_ATTENTION}, this bundle is {attention!r}; "
+                              f"evaluate other models in torch with `ssa evaluate --checkpoint RUN_DIR`, or {FIX} from an ssa or spikformer run")
+        ints = {key: _int("model", key, model[key], lo, hi) for key, (lo, hi) in INT_RANGES.items()}
+        try:
+            seed = check_seed(manifest.get("seed", 0))
+        except ConfigError as exc:
+            raise BundleError(f"bundle manifest has an invalid seed ({exc}); {FIX}") from None
+        spk = _section(_section(manifest, "neuron", required=False), "spikformer_attention", required=attention == "spikformer")
+        if attention == "spikformer" and not {"scale", "v_threshold"} <= set(spk):
+            raise BundleError(f"spikformer bundle lacks neuron.spikformer_attention.scale or .v_threshold; {FIX}")
+        spec = cls(
+            attention=attention, **ints, seed=seed,
+            tau=_float("model", "tau", model["tau"], *TAU_RANGE),
+            v_threshold=_float("model", "v_threshold", model["v_threshold"], *THRESHOLD_RANGE),
+            spikformer_scale=_float("neuron.spikformer_attention", "scale", spk.get("scale", 0.125), *SCALE_RANGE),
+            spikformer_threshold=_float("neuron.spikformer_attention", "v_threshold", spk.get("v_threshold", 0.5), *THRESHOLD_RANGE),
+        )
+        spec._cross_check(manifest)
+        return spec
+
+    def _cross_check(self, manifest: Mapping[str, Any]) -> None:
+        if self.image_size % self.patch:
+            raise BundleError(f"manifest model.patch={self.patch} does not divide model.image_size={self.image_size}; {FIX}")
+        if self.embed_dim % self.heads:
+            raise BundleError(f"manifest model.heads={self.heads} does not divide model.embed_dim={self.embed_dim}; {FIX}")
+        try:
+            CONTRACT_LIMITS.check(self.tokens, self.head_dim, self.timesteps, "the contract")
+        except ConfigError as exc:
+            raise BundleError(f"the manifest's SSA blocks (n = tokens, dk = embed_dim/heads, t = timesteps) break the contract: {exc}; {FIX}") from None
+        version = manifest.get("contract_version", CONTRACT_VERSION)
+        if version != CONTRACT_VERSION or type(version) is not int:
+            raise BundleError(f"manifest contract_version={version!r}, this runtime implements {CONTRACT_VERSION}; {FIX} or upgrade ssa-fpga")
+        neuron = _section(manifest, "neuron", required=False)
+        for key in ("tau", "v_threshold"):
+            if key in neuron and neuron[key] != getattr(self, key):
+                raise BundleError(f"manifest neuron.{key}={neuron[key]!r} disagrees with model.{key}={getattr(self, key)!r}; {FIX}")
+        block = _section(manifest, "ssa", required=False)
+        want = {"n": self.tokens, "dk": self.head_dim, "t": self.timesteps, "mode": "lfsr", "seed": self.seed}
+        for key, value in want.items():
+            if key in block and (block[key] != value or type(block[key]) is not type(value)):
+                raise BundleError(f"manifest ssa.{key}={block[key]!r} disagrees with the model (it implies {value!r}); {FIX}")
+
+    def units(self) -> dict[str, tuple[int, int]]:
+        """Every QuantLinear + BN unit's (out, in) features."""
+        d, hidden = self.embed_dim, self.embed_dim * self.mlp_ratio
+        shapes = {"q": (d, d), "k": (d, d), "v": (d, d), "proj": (d, d), "mlp1": (hidden, d), "mlp2": (d, hidden)}
+        units = {"patch": (d, self.channels * self.patch * self.patch)}
+        units.update({f"layers.{l}.{part}.unit": shapes[part] for l in range(self.depth) for part in UNIT_PARTS})
+        return units
+
+    def arrays(self) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
+        """Every array of the bundle with its dtype and shape (docs/bundle.md, "Arrays")."""
+        out: dict[str, tuple[np.dtype, tuple[int, ...]]] = {}
+        for name, (n_out, n_in) in self.units().items():
+            out[f"{name}.weight"] = (I8, (n_out, n_in))
+            out.update({f"{name}.{part}": (F32, (1,)) for part in ("weight_scale", "bn_eps")})
+            out.update({f"{name}.{part}": (F32, (n_out,)) for part in ("scale", "bias", "bn_mean", "bn_var", "bn_weight", "bn_bias")})
+        out["pos_embedding"] = (F32, (self.tokens, self.embed_dim))
+        out["head.weight"] = (I8, (self.classes, self.embed_dim))
+        out["head.weight_scale"] = (F32, (1,))
+        out["head.bias"] = (F32, (self.classes,))
+        return out
+
+    def check_values(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Dtypes and shapes as `arrays()` says, float arrays finite, scales, variances and eps positive."""
+        for name, (dtype, shape) in self.arrays().items():
+            a = arrays.get(name)
+            if a is None or a.dtype != dtype or a.shape != shape:
+                got = "missing" if a is None else f"{a.dtype} {list(a.shape)}"
+                raise BundleError(f"array {name!r} is {got} but the manifest's model needs {dtype} {list(shape)}; {FIX}")
+            if dtype == F32 and not np.isfinite(a).all():
+                raise BundleError(f"array {name!r} holds NaN or infinite values; {FIX}")
+            if name.endswith(("weight_scale", "bn_eps")) and not (a > 0).all():
+                raise BundleError(f"array {name!r} must be positive, got {a}; {FIX}")
+            if name.endswith("bn_var") and (a < 0).any():
+                raise BundleError(f"array {name!r} (a variance) holds negative values; {FIX}")
+
+
+def expected_arrays(manifest: dict[str, Any]) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
+    """The schema for ssa.model.bundle.load_bundle: validate the manifest and name every array."""
+    return ModelSpec.from_manifest(manifest).arrays()
