@@ -18,7 +18,7 @@ from ssa.contract.config import SSAConfig, check_seed
 from ssa.contract.prng import model_call_seed
 from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
 from ssa.model.bundle import Bundle, load_bundle
-from ssa.model.coding import encode_pixels, lif_multistep
+from ssa.model.coding import INPUT_CODINGS, encode_direct, encode_pixels, lif_multistep, pad_images
 
 SUPPORTED_ATTENTION = ("ssa", "spikformer")
 
@@ -69,8 +69,11 @@ class SpikingViT:
             self.depth, self.embed_dim = int(cfg["depth"]), int(cfg["embed_dim"])
             self.image_shape = (int(cfg["channels"]), int(cfg["image_size"]), int(cfg["image_size"]))
             self.tau, self.v_threshold = float(cfg["tau"]), float(cfg["v_threshold"])
+            self.pad, self.input_coding = int(cfg.get("pad", 0)), str(cfg.get("input_coding", "bernoulli"))
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"bundle manifest lacks a complete 'model' section ({exc!r}); re-export it with `ssa export`") from exc
+        if self.input_coding not in INPUT_CODINGS:
+            raise BundleError(f"bundle input_coding {self.input_coding!r} is not one of {INPUT_CODINGS}; upgrade ssa-fpga")
         if self.attention not in SUPPORTED_ATTENTION:
             raise BundleError(f"the numpy runtime runs spiking models {SUPPORTED_ATTENTION}, this bundle is {self.attention!r}")
         try:
@@ -103,14 +106,17 @@ class SpikingViT:
 
     @property
     def tokens(self) -> int:
-        return (self.image_shape[1] // self.patch) ** 2
+        return ((self.image_shape[1] + 2 * self.pad) // self.patch) ** 2
 
     def block_config(self, seed: int) -> SSAConfig:
         """Configuration of this model's attention blocks for a call seed."""
         return SSAConfig(n=self.tokens, dk=self.embed_dim // self.heads, t=self.timesteps, seed=seed, mode="lfsr")
 
     def encode(self, images: np.ndarray, first_index: int = 0) -> np.ndarray:
-        """Input spikes [T, B, C, H, W] of images [B, C, H, W] (or [B, H, W]) in [0, 1]."""
+        """First-layer input [T, B, C, H + 2·pad, W + 2·pad] of images [B, C, H, W] (or [B, H, W]) in [0, 1].
+
+        Spikes for Bernoulli coding, 8-bit pixel levels for direct coding (docs/bundle.md step 2).
+        """
         images = np.asarray(images, dtype=np.float32)
         if images.ndim == 3 and self.image_shape[0] == 1:
             images = images[:, None]
@@ -120,6 +126,9 @@ class SpikingViT:
             raise ImageError("images hold NaN or infinite pixels; pixels must be finite values in [0, 1]")
         if images.size and (images.min() < 0 or images.max() > 1):
             raise ImageError("pixels must lie in [0, 1]: divide uint8 images by 255")
+        images = pad_images(images, self.pad)
+        if self.input_coding == "direct":
+            return encode_direct(images, self.timesteps)
         return encode_pixels(images, self.timesteps, self.seed, first_index)
 
     def logits(self, images: np.ndarray, first_index: int = 0) -> np.ndarray:
@@ -131,7 +140,7 @@ class SpikingViT:
         return self.logits(images, first_index).argmax(axis=1)
 
     def logits_from_spikes(self, spikes: np.ndarray, first_index: int = 0) -> np.ndarray:
-        """Logits from input spikes [T, B, C, H, W]."""
+        """Logits from the coded (padded) input [T, B, C, H, W] of :meth:`encode`."""
         self.stats = RunStats()
         x = self._lif(self.patch_unit(self._patchify(spikes)) + self.pos)
         for l, units in enumerate(self.layers):
