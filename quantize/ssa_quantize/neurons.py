@@ -31,15 +31,15 @@ ATAN_ALPHA = 2.0
 SURROGATES = ("atan", "sigmoid", "rect")
 
 
-def surrogate_grad(x: torch.Tensor, shape: str, alpha: float) -> torch.Tensor:
-    """d(spike)/dx used in backward for surrogate ``shape`` of width parameter ``alpha``."""
+def surrogate_backward(grad: torch.Tensor, x: torch.Tensor, shape: str, alpha: float) -> torch.Tensor:
+    """``grad · d(spike)/dx`` for surrogate ``shape`` of sharpness ``alpha`` (atan: spikingjelly's operation order)."""
     if shape == "atan":
-        return (alpha / 2) / (1 + (math.pi / 2 * alpha * x) ** 2)
+        return grad * (alpha / 2) / (1 + (math.pi / 2 * alpha * x) ** 2)
     if shape == "sigmoid":
         sg = torch.sigmoid(alpha * x)
-        return alpha * sg * (1 - sg)
+        return grad * alpha * sg * (1 - sg)
     if shape == "rect":
-        return (x.abs() < 1 / (2 * alpha)).to(x.dtype) * alpha
+        return grad * (x.abs() < 1 / (2 * alpha)).to(x.dtype) * alpha
     raise ConfigError(f"surrogate={shape!r} is unknown; use one of {', '.join(SURROGATES)}")
 
 
@@ -55,7 +55,7 @@ class HeavisideSurrogate(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:  # type: ignore[override]
         (x,) = ctx.saved_tensors
-        return grad * surrogate_grad(x, ctx.shape, ctx.alpha), None, None
+        return surrogate_backward(grad, x, ctx.shape, ctx.alpha), None, None
 
 
 def heaviside(x: torch.Tensor, alpha: float = ATAN_ALPHA, shape: str = "atan") -> torch.Tensor:
