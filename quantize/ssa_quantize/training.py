@@ -102,7 +102,10 @@ def save_checkpoint(path: Path, state: dict) -> None:
 
 
 def load_checkpoint(path: Path) -> dict:
-    """Load a checkpoint written by :func:`save_checkpoint` (tensors and plain data only)."""
+    """Load a checkpoint written by :func:`save_checkpoint` (tensors and plain data only); a run folder means its checkpoint."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}; train first with `ssa train --out {path.parent}`")
     state = torch.load(path, map_location="cpu", weights_only=True)
