@@ -44,6 +44,8 @@ def test_presets():
         ModelConfig.from_preset("huge", 28)
     with pytest.raises(ConfigError, match="input_coding"):
         ModelConfig(input_coding="poisson")
+    with pytest.raises(ConfigError, match="exact float32 sum"):
+        ModelConfig(input_coding="direct", image_size=32, channels=3, patch=16)
 
 
 def test_direct_coding_levels_agree_between_torch_and_numpy():
@@ -237,3 +239,27 @@ def test_cli_trains_with_every_lever_on(tmp_path):
     result = runner.invoke(train_command, [*common, "--attention", "ssa", "--embed-dim", "32",
                                            "--init-from", str(tmp_path / "ann"), "--out", str(tmp_path / "bad")])
     assert result.exit_code != 0 and "geometry differs" in str(result.exception)
+
+
+def test_report_pools_seeds_into_rows(tmp_path, capsys):
+    from ssa_quantize.report import main, table
+
+    def run(name: str, accuracy: float, rate: float | None = None, evals: dict | None = None) -> None:
+        folder = tmp_path / name
+        folder.mkdir()
+        epoch = {"epoch": 1, "train_accuracy": 0.9, "train_seconds": 10.0, "test_accuracy_ideal": accuracy}
+        if rate is not None:
+            epoch["attention_rate"] = rate
+        log = {"train_config": {"epochs": 2}, "train_images": 20000, "epochs": [epoch]}
+        (folder / "log.json").write_text(json.dumps(log))
+        for mode, acc in (evals or {}).items():
+            (folder / f"eval_{mode}.json").write_text(json.dumps({"accuracy": acc, "total": 500}))
+
+    run("abl-direct-s0", 0.80, 0.02)
+    run("abl-direct-s1", 0.82, 0.04)
+    run("paper-ssa-t10", 0.9, 0.01, {"ideal": 0.9, "lfsr": 0.89})
+    text = table(tmp_path)
+    assert "| abl-direct | 2 | 1 of 2 | 20000 | 81.00 ± 1.41 | 90.00 ± 0.00 | 0.0300 ± 0.0141 | 10.0 | – |" in text
+    assert "ideal 90.00 on 500; lfsr 89.00 on 500" in text
+    main([str(tmp_path), "--output", str(tmp_path / "t.md")])
+    assert (tmp_path / "t.md").read_text() == text == capsys.readouterr().out

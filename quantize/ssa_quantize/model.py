@@ -88,6 +88,9 @@ class ModelConfig:
             raise ConfigError(f"timesteps={self.timesteps} must be at least 1")
         if self.input_coding not in INPUT_CODINGS:
             raise ConfigError(f"input_coding={self.input_coding!r} is unknown; use one of {', '.join(INPUT_CODINGS)}")
+        if self.input_coding == "direct" and 255 * 127 * self.channels * self.patch**2 >= 2**24:
+            raise ConfigError(f"direct coding with {self.channels}-channel {self.patch}x{self.patch} patches can exceed 2^24 in "
+                              "the first matmul, which then is no longer an exact float32 sum; use smaller patches")
         if self.surrogate not in SURROGATES:
             raise ConfigError(f"surrogate={self.surrogate!r} is unknown; use one of {', '.join(SURROGATES)}")
         if self.ssa_grad not in SSA_GRADS:

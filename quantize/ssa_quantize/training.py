@@ -265,7 +265,8 @@ def train(run_dir: Path, model_config: ModelConfig, config: TrainConfig, dataset
     teacher = load_teacher(Path(config.distill_from), model_config, device) if config.distill_from else None
     log = {"model_config": model_config.to_dict(), "train_config": config.to_dict(), "epochs": [],
            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
-           "torch": torch.__version__, "parameters": sum(p.numel() for p in model.parameters())}
+           "torch": torch.__version__, "parameters": sum(p.numel() for p in model.parameters()),
+           "train_images": len(dataset.train.labels[:limit]), "eval_images": len(dataset.test.labels[:eval_limit])}
     checkpoint = run_dir / CHECKPOINT
     if checkpoint.is_file():
         state = load_checkpoint(checkpoint)
