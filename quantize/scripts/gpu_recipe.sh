@@ -9,7 +9,7 @@
 #   --smoke: every command for 2 batches of 4 images on the CPU with the current python (PY, default python3)
 #        and the Debian data set, seed 0 only; same commands and options otherwise.
 # Budget knobs (environment, minutes / counts; defaults are the plan in docs/results.md):
-#   P1_MIN=3.5 P2_MIN=4 SEEDS="0 1 2" PAPER_ANN_EPOCHS=5 PAPER_SSA_IMAGES=30000 PAPER_SSA_BATCH=64
+#   P1_MIN=3.5 P2_MIN=4 SEEDS="0 1 2" PAPER_ANN_EPOCHS=4 PAPER_SSA_IMAGES=30000 PAPER_SSA_BATCH=64
 #   AB_EPOCHS=2 AB_IMAGES=20000 AB_BATCH=128 SMALL_ANN_EPOCHS=3 LFSR_LIMIT=500 THREADS=16
 #   PARTS="paper ablate" (one of them alone if a session's budget holds only half the plan)
 # Phase 1: paper-ann, small-ann, ablation rows abl-{bernoulli,direct,direct-expect,direct-ratereg,direct-aug}-s<seed>
@@ -21,7 +21,7 @@ if [ "${1:-}" = --smoke ]; then SMOKE=1; shift; fi
 [ $# -eq 1 ] || { echo "usage: $0 [--smoke] OUT_DIR" >&2; exit 2; }
 OUT_DIR=$(realpath -m "$1")
 P1_MIN=${P1_MIN:-3.5}; P2_MIN=${P2_MIN:-4}
-PAPER_ANN_EPOCHS=${PAPER_ANN_EPOCHS:-5}; PAPER_SSA_IMAGES=${PAPER_SSA_IMAGES:-30000}; PAPER_SSA_BATCH=${PAPER_SSA_BATCH:-64}
+PAPER_ANN_EPOCHS=${PAPER_ANN_EPOCHS:-4}; PAPER_SSA_IMAGES=${PAPER_SSA_IMAGES:-30000}; PAPER_SSA_BATCH=${PAPER_SSA_BATCH:-64}
 AB_EPOCHS=${AB_EPOCHS:-2}; AB_IMAGES=${AB_IMAGES:-20000}; AB_BATCH=${AB_BATCH:-128}; SMALL_ANN_EPOCHS=${SMALL_ANN_EPOCHS:-3}
 LFSR_LIMIT=${LFSR_LIMIT:-500}; THREADS=${THREADS:-16}; PARTS=${PARTS:-paper ablate}; GRACE_MIN=1
 if [ $SMOKE = 1 ]; then
@@ -63,7 +63,7 @@ ablation() {  # ablation ROW MINUTES ARGS...: one run per seed, small preset, SS
 }
 
 echo "== phase 1 ($P1_MIN min): ANN teachers and the ablations that need none"
-run paper-ann "$P1_MIN" 512 --preset paper --attention ann --epochs "$PAPER_ANN_EPOCHS" "${SCHEDULE[@]}"
+run paper-ann "$P1_MIN" 256 --preset paper --attention ann --epochs "$PAPER_ANN_EPOCHS" "${SCHEDULE[@]}"
 run small-ann "$P1_MIN" 512 --preset small --attention ann --epochs "$SMALL_ANN_EPOCHS" "${SCHEDULE[@]}"
 ablation bernoulli "$P1_MIN"
 ablation direct "$P1_MIN" --input-coding direct
