@@ -33,12 +33,12 @@ import torch
 from torch import nn
 
 from ssa.errors import ConfigError
+from ssa.model.coding import INPUT_CODINGS
 
 from .attention import ATTENTIONS, SSA_GRADS, AttentionCore, Sampler, TorchSampler
 from .neurons import ATAN_ALPHA, SURROGATES, MultiStepLIF, direct_levels_torch
 
 WEIGHT_BITS = 8
-INPUT_CODINGS = ("bernoulli", "direct")
 #: Backbone sizes of ``ssa train --preset``; ``pad_to``/``patch`` None = no padding / image side // 4.
 PRESETS: dict[str, dict] = {
     "small": dict(pad_to=None, patch=None, embed_dim=128, depth=6, heads=8, mlp_ratio=4),  # the bundled demo model
