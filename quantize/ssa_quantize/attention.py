@@ -3,8 +3,11 @@
 All cores take per-head tensors ``[T, B, H, N, D_K]`` and return the same shape.
 
 * ``ssa`` (paper eq. 5-6): ``S = Bern(Q Kᵀ / D_K)``, ``Attn = Bern(S V / N)``. Training and ideal
-  evaluation sample with torch's RNG and pass gradients straight through the samplers (the
-  expectation gradient). Hardware-exact evaluation (:class:`LfsrSampler`) runs the contract's LFSR
+  evaluation sample with torch's RNG. The training gradient is chosen by :data:`SSA_GRADS`:
+  ``ste-draw`` (default) passes it straight through each Bernoulli draw (so ``dAttn/dV`` uses the
+  sampled ``S``); ``expectation`` keeps the sampled forward but back-propagates through the block's
+  expectation ``E[Attn] = (Q Kᵀ / D_K) V / N`` (no sampling noise in the gradient).
+  Hardware-exact evaluation (:class:`LfsrSampler`) runs the contract's LFSR
   streams through the shared reference emulator ``ssa.backends.emulator.run`` on CPU uint8 spikes.
 * ``spikformer``: ``LIF((Q Kᵀ) · scale · V)`` with integer products, no softmax (Zhou et al. 2023:
   scale 0.125, attention LIF threshold 0.5).
@@ -30,6 +33,7 @@ from ssa.model.coding import encode_pixels
 from .neurons import MultiStepLIF, bernoulli_st, encode_pixels_torch
 
 ATTENTIONS = ("ssa", "spikformer", "ann")
+SSA_GRADS = ("ste-draw", "expectation")
 #: Spikformer attention (Zhou et al. 2023): scale of (Q Kᵀ) V and threshold of its LIF.
 SPIKFORMER_SCALE, SPIKFORMER_THRESHOLD = 0.125, 0.5
 
@@ -104,21 +108,47 @@ def lfsr_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, seed: int, threa
 Sampler = TorchSampler | LfsrSampler
 
 
+def ssa_expectation(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """``E[Attn] = (Q Kᵀ / D_K) V / N`` in float32 (the ``expectation`` gradient path)."""
+    with torch.autocast(device_type=q.device.type, enabled=False):
+        q, k, v = q.float(), k.float(), v.float()
+        return (q @ k.transpose(-1, -2) / q.shape[-1]) @ v / q.shape[-2]
+
+
 class AttentionCore(nn.Module):
-    """One of :data:`ATTENTIONS` applied to per-head ``[T, B, H, N, D_K]`` tensors."""
+    """One of :data:`ATTENTIONS` applied to per-head ``[T, B, H, N, D_K]`` tensors.
+
+    In training, ``rate`` holds the mean firing rate of the last output (a tensor with gradient, for
+    the rate regulariser of ``ssa_quantize.training``); it is ``None`` otherwise.
+    """
 
     def __init__(self, kind: str, layer: int, spikformer_scale: float = SPIKFORMER_SCALE,
-                 spikformer_threshold: float = SPIKFORMER_THRESHOLD) -> None:
+                 spikformer_threshold: float = SPIKFORMER_THRESHOLD, ssa_grad: str = "ste-draw",
+                 lif_options: dict | None = None) -> None:
         super().__init__()
         if kind not in ATTENTIONS:
             raise ConfigError(f"attention={kind!r} is unknown; use one of {', '.join(ATTENTIONS)}")
+        if ssa_grad not in SSA_GRADS:
+            raise ConfigError(f"ssa_grad={ssa_grad!r} is unknown; use one of {', '.join(SSA_GRADS)}")
         self.kind = kind
         self.layer = layer
         self.scale = spikformer_scale
-        self.lif = MultiStepLIF(v_threshold=spikformer_threshold) if kind == "spikformer" else None
+        self.ssa_grad = ssa_grad
+        self.lif = MultiStepLIF(v_threshold=spikformer_threshold, **(lif_options or {})) if kind == "spikformer" else None
+        self.rate: torch.Tensor | None = None
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sampler: Sampler) -> torch.Tensor:
+        out = self._core(q, k, v, sampler)
+        self.rate = out.float().mean() if self.training and self.kind != "ann" else None
+        return out
+
+    def _core(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sampler: Sampler) -> torch.Tensor:
         if self.kind == "ssa":
+            if self.ssa_grad == "expectation" and torch.is_grad_enabled():
+                with torch.no_grad():
+                    spikes = sampler.ssa(self.layer, q, k, v)
+                mean = ssa_expectation(q, k, v)
+                return spikes + (mean - mean.detach())  # value: the spikes exactly; gradient: of the expectation
             return sampler.ssa(self.layer, q, k, v)
         if self.kind == "spikformer":
             assert self.lif is not None

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
-from .attention import ATTENTIONS
+from .attention import ATTENTIONS, SSA_GRADS
 from ssa.model.datasets import DATASETS, load_dataset
 from .evaluation import EVAL_MODES, evaluate as run_evaluation
 from .export import BUNDLE_NAME, ONNX_FORMATS, export_onnx, write_bundle
-from .model import ModelConfig
+from .model import INPUT_CODINGS, PRESETS, ModelConfig
+from .neurons import ATAN_ALPHA, SURROGATES
 from .training import (CHECKPOINT, TrainConfig, load_checkpoint, model_from_checkpoint, pick_device, seed_everything,
                        train as run_training)
 
@@ -19,17 +20,47 @@ from .training import (CHECKPOINT, TrainConfig, load_checkpoint, model_from_chec
 @click.option("--dataset", type=click.Choice(DATASETS), default="fashion-mnist", show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder with the data set's files (default: /usr/share/datasets/fashion-mnist for fashion-mnist).")
+@click.option("--preset", type=click.Choice(tuple(PRESETS)), default="small", show_default=True,
+              help="Backbone sizes. small: no padding, patch = side/4 (N = 16), dim 128, depth 6, 8 heads, MLP 4 (the "
+                   "bundled demo model); paper: pad to 32x32, patch 4 (N = 64), dim 512, depth 6, 8 heads (D_K = 64), MLP 4. "
+                   "--patch/--embed-dim/--depth/--heads/--mlp-ratio override single sizes.")
 @click.option("--attention", type=click.Choice(ATTENTIONS), default="ssa", show_default=True)
 @click.option("--timesteps", type=click.IntRange(1), default=10, show_default=True, help="T (ignored by ann, which runs one step).")
-@click.option("--patch", type=click.IntRange(1), default=None, help="Patch side (default: image side / 4, i.e. 7 for 28x28, 8 for 32x32: N = 16).")
-@click.option("--embed-dim", type=click.IntRange(1), default=128, show_default=True)
-@click.option("--depth", type=click.IntRange(1), default=6, show_default=True)
-@click.option("--heads", type=click.IntRange(1), default=8, show_default=True)
-@click.option("--mlp-ratio", type=click.IntRange(1), default=4, show_default=True)
+@click.option("--patch", type=click.IntRange(1), default=None, help="Patch side (default: the preset's).")
+@click.option("--embed-dim", type=click.IntRange(1), default=None, help="Embedding dim D (default: the preset's).")
+@click.option("--depth", type=click.IntRange(1), default=None, help="Encoder layers (default: the preset's).")
+@click.option("--heads", type=click.IntRange(1), default=None, help="Heads H (default: the preset's).")
+@click.option("--mlp-ratio", type=click.IntRange(1), default=None, help="MLP hidden / D (default: the preset's).")
+@click.option("--input-coding", type=click.Choice(INPUT_CODINGS), default="bernoulli", show_default=True,
+              help="Spiking models' input: Bernoulli-coded pixels, or direct (8-bit pixel levels repeated over T).")
+@click.option("--ssa-grad", type=click.Choice(SSA_GRADS), default="ste-draw", show_default=True,
+              help="SSA training gradient: straight through each Bernoulli draw, or through the block's expectation.")
+@click.option("--surrogate", type=click.Choice(SURROGATES), default="atan", show_default=True, help="LIF surrogate gradient shape.")
+@click.option("--surrogate-alpha", type=click.FloatRange(min=0, min_open=True), default=ATAN_ALPHA, show_default=True,
+              help="Surrogate sharpness (larger = narrower).")
+@click.option("--tau", type=click.FloatRange(min=1), default=2.0, show_default=True, help="LIF time constant (decay 1/tau).")
+@click.option("--v-threshold", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="LIF threshold (not the Spikformer attention LIF's 0.5).")
 @click.option("--epochs", type=click.IntRange(1), default=20, show_default=True)
 @click.option("--batch-size", type=click.IntRange(1), default=256, show_default=True)
 @click.option("--lr", type=float, default=2e-3, show_default=True)
 @click.option("--weight-decay", type=float, default=0.05, show_default=True)
+@click.option("--warmup-fraction", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+              help="Linear warm-up over this fraction of the steps, then cosine decay.")
+@click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True)
+@click.option("--crop-padding", type=click.IntRange(0), default=0, show_default=True,
+              help="Augmentation: random crop after zero padding by this many pixels (0 = off; no flips).")
+@click.option("--rate-reg", type=click.FloatRange(0), default=0.0, show_default=True,
+              help="Weight of the attention rate regulariser mean_l (rate(Attn_l) - target)^2 (0 = off).")
+@click.option("--rate-target", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+              help="Target firing rate of the attention outputs for --rate-reg.")
+@click.option("--init-from", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Run folder of a trained checkpoint (e.g. the ANN) of the same geometry: start from its matching weights.")
+@click.option("--distill-from", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Run folder of a teacher checkpoint (e.g. the ANN): add logit distillation.")
+@click.option("--distill-weight", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Loss = (1 - w)·CE + w·tau²·KL(teacher || student).")
+@click.option("--distill-temperature", type=click.FloatRange(min=0, min_open=True), default=2.0, show_default=True)
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 @click.option("--amp/--no-amp", default=True, show_default=True, help="bf16 autocast on GPU.")
 @click.option("--device", default=None, help="torch device (default: cuda when present, else cpu).")
@@ -38,17 +69,26 @@ from .training import (CHECKPOINT, TrainConfig, load_checkpoint, model_from_chec
 @click.option("--max-minutes", type=float, default=None, help="Stop after the epoch that would overrun this budget.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Train on the first LIMIT images only (smoke tests).")
 @click.option("--eval-limit", type=click.IntRange(1), default=None, help="Evaluate each epoch on the first EVAL_LIMIT test images only.")
-def train(dataset: str, data_dir: Path | None, attention: str, timesteps: int, patch: int | None, embed_dim: int, depth: int,
-          heads: int, mlp_ratio: int, epochs: int, batch_size: int, lr: float, weight_decay: float, seed: int, amp: bool,
-          device: str | None, out_dir: Path, max_minutes: float | None, limit: int | None, eval_limit: int | None) -> None:
+def train(dataset: str, data_dir: Path | None, preset: str, attention: str, timesteps: int, patch: int | None,
+          embed_dim: int | None, depth: int | None, heads: int | None, mlp_ratio: int | None, input_coding: str,
+          ssa_grad: str, surrogate: str, surrogate_alpha: float, tau: float, v_threshold: float, epochs: int,
+          batch_size: int, lr: float, weight_decay: float, warmup_fraction: float, label_smoothing: float,
+          crop_padding: int, rate_reg: float, rate_target: float, init_from: Path | None, distill_from: Path | None,
+          distill_weight: float, distill_temperature: float, seed: int, amp: bool, device: str | None, out_dir: Path,
+          max_minutes: float | None, limit: int | None, eval_limit: int | None) -> None:
     """Train a spiking ViT (ssa, spikformer or ann attention) and write a resumable checkpoint."""
     data = load_dataset(dataset, data_dir)
     channels, size, _ = data.image_shape
-    model_config = ModelConfig(attention=attention, timesteps=timesteps, image_size=size, channels=channels,
-                               patch=patch or size // 4,
-                               embed_dim=embed_dim, depth=depth, heads=heads, mlp_ratio=mlp_ratio, classes=data.classes)
+    model_config = ModelConfig.from_preset(
+        preset, size, attention=attention, timesteps=timesteps, channels=channels, classes=data.classes, patch=patch,
+        embed_dim=embed_dim, depth=depth, heads=heads, mlp_ratio=mlp_ratio, input_coding=input_coding,
+        ssa_grad=ssa_grad, surrogate=surrogate, surrogate_alpha=surrogate_alpha, tau=tau, v_threshold=v_threshold)
     config = TrainConfig(dataset=dataset, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                         seed=seed, amp=amp)
+                         warmup_fraction=warmup_fraction, seed=seed, amp=amp, label_smoothing=label_smoothing,
+                         crop_padding=crop_padding, rate_reg=rate_reg, rate_target=rate_target,
+                         init_from=str(init_from) if init_from else None,
+                         distill_from=str(distill_from) if distill_from else None,
+                         distill_weight=distill_weight, distill_temperature=distill_temperature)
     log = run_training(out_dir, model_config, config, data, pick_device(device), max_minutes, limit, eval_limit)
     last = log["epochs"][-1] if log["epochs"] else {}
     click.echo(json.dumps({"epochs_done": len(log["epochs"]), "finished": log["finished"],

@@ -18,7 +18,7 @@ from ssa.contract.config import CONTRACT_VERSION, DEFAULT_KERNEL_LIMITS
 from ssa.errors import ConfigError
 
 from .attention import SPIKFORMER_SCALE, SPIKFORMER_THRESHOLD
-from .model import QuantLinearBN, SpikingViT
+from .model import ModelConfig, QuantLinearBN, SpikingViT
 
 ONNX_FORMATS = ("qcdq", "qonnx")
 BUNDLE_NAME = "bundle.npz"
@@ -90,6 +90,16 @@ def bundle_arrays(model: SpikingViT) -> dict[str, np.ndarray]:
     return arrays
 
 
+def input_coding_manifest(cfg: ModelConfig) -> dict:
+    """How images become the first layer's input (docs/bundle.md steps 1-2); ``model.input_coding`` rules."""
+    common = {"kind": cfg.input_coding, "pixels": "float32(uint8)/float32(255)", "pad": cfg.pad,
+              "padding": "zeros on every side before coding: [C, H + 2·pad, W + 2·pad]"}
+    if cfg.input_coding == "direct":
+        return {**common, "levels": "float32(rint(255·pixel)), the same for every one of the T steps"}
+    return {**common, "uniforms": "numpy.random.default_rng((seed, image_index)).random((T, C, H + 2·pad, W + 2·pad))",
+            "spike": "u < float64(pixel)"}
+
+
 def write_bundle(model: SpikingViT, path: Path, *, seed: int, dataset: str, accuracy: dict | None = None) -> Path:
     """Write the host bundle (one .npz with its manifest, ssa.model.bundle) to ``path``; returns it."""
     cfg = model.config
@@ -102,9 +112,7 @@ def write_bundle(model: SpikingViT, path: Path, *, seed: int, dataset: str, accu
                 and cfg.steps <= DEFAULT_KERNEL_LIMITS.t_max},
         "neuron": {"kind": "lif" if cfg.spiking else "quant_relu8", "tau": cfg.tau, "v_threshold": cfg.v_threshold,
                    "v_reset": 0.0, "decay_input": True, "spikformer_attention": {"scale": SPIKFORMER_SCALE, "v_threshold": SPIKFORMER_THRESHOLD}},
-        "input_coding": {"kind": "bernoulli", "pixels": "float32(uint8)/float32(255)",
-                         "uniforms": "numpy.random.default_rng((seed, image_index)).random((T, C, H, W))",
-                         "spike": "u < float64(pixel)"},
+        "input_coding": input_coding_manifest(cfg),
         "seed": seed,
         "dataset": dataset,
         "accuracy": accuracy or {},

@@ -2,7 +2,10 @@
 
 Layout (time-first ``[T, B, N, D]`` everywhere):
 
-* input: Bernoulli-coded pixels (spiking models) or raw pixels with ``T = 1`` (``ann``);
+* input: images ``[B, C, image_size, image_size]`` zero-padded by ``pad`` on every side, then
+  Bernoulli-coded pixels (``input_coding="bernoulli"``) or the 8-bit pixel levels ``round(255·x)``
+  repeated over T (``"direct"``, as Spikformer feeds analog pixels) for the spiking models, or raw
+  pixels with ``T = 1`` (``ann``);
 * patch embedding: non-overlapping ``patch × patch`` patches -> ``N`` tokens, ``QuantLinear`` + BN,
   plus a learned position embedding, then the neuron;
 * ``depth`` encoder layers: ``x = x + proj(core(Q, K, V))`` and ``x = x + mlp(x)`` where
@@ -30,16 +33,28 @@ import torch
 from torch import nn
 
 from ssa.errors import ConfigError
+from ssa.model.coding import INPUT_CODINGS
 
-from .attention import ATTENTIONS, AttentionCore, Sampler, TorchSampler
-from .neurons import MultiStepLIF
+from .attention import ATTENTIONS, SSA_GRADS, AttentionCore, Sampler, TorchSampler
+from .neurons import ATAN_ALPHA, SURROGATES, MultiStepLIF, direct_levels_torch
 
 WEIGHT_BITS = 8
+#: Backbone sizes of ``ssa train --preset``; ``pad_to``/``patch`` None = no padding / image side // 4.
+PRESETS: dict[str, dict] = {
+    "small": dict(pad_to=None, patch=None, embed_dim=128, depth=6, heads=8, mlp_ratio=4),  # the bundled demo model
+    "paper": dict(pad_to=32, patch=4, embed_dim=512, depth=6, heads=8, mlp_ratio=4),  # ViT-Small: N = 64, D_K = 64
+}
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Backbone hyper-parameters (defaults: the Fashion-MNIST configuration)."""
+    """Backbone hyper-parameters (defaults: the Fashion-MNIST ``small`` preset, the bundled demo model).
+
+    ``image_size`` is the side of the input images; the model pads them by ``pad`` zeros on every
+    side, so tokens are ``((image_size + 2·pad) / patch)²``. ``surrogate``, ``surrogate_alpha`` and
+    ``ssa_grad`` shape the training gradient only (the forward pass does not depend on them).
+    ``preset`` names the preset the sizes started from (informational; the size fields rule).
+    """
 
     attention: str = "ssa"
     timesteps: int = 10
@@ -53,21 +68,61 @@ class ModelConfig:
     classes: int = 10
     tau: float = 2.0
     v_threshold: float = 1.0
+    pad: int = 0
+    input_coding: str = "bernoulli"
+    surrogate: str = "atan"
+    surrogate_alpha: float = ATAN_ALPHA
+    ssa_grad: str = "ste-draw"
+    preset: str | None = None
 
     def __post_init__(self) -> None:
         if self.attention not in ATTENTIONS:
             raise ConfigError(f"attention={self.attention!r} is unknown; use one of {', '.join(ATTENTIONS)}")
-        if self.image_size % self.patch:
-            raise ConfigError(f"patch={self.patch} does not divide image_size={self.image_size}; pick a divisor")
+        if self.pad < 0:
+            raise ConfigError(f"pad={self.pad} must be at least 0")
+        if self.padded_size % self.patch:
+            raise ConfigError(f"patch={self.patch} does not divide the padded image side {self.padded_size}; pick a divisor")
         if self.embed_dim % self.heads:
             raise ConfigError(f"embed_dim={self.embed_dim} is not a multiple of heads={self.heads}")
         if self.timesteps < 1:
             raise ConfigError(f"timesteps={self.timesteps} must be at least 1")
+        if self.input_coding not in INPUT_CODINGS:
+            raise ConfigError(f"input_coding={self.input_coding!r} is unknown; use one of {', '.join(INPUT_CODINGS)}")
+        if self.input_coding == "direct" and 255 * 127 * self.channels * self.patch**2 >= 2**24:
+            raise ConfigError(f"direct coding with {self.channels}-channel {self.patch}x{self.patch} patches can exceed 2^24 in "
+                              "the first matmul, which then is no longer an exact float32 sum; use smaller patches")
+        if self.surrogate not in SURROGATES:
+            raise ConfigError(f"surrogate={self.surrogate!r} is unknown; use one of {', '.join(SURROGATES)}")
+        if self.ssa_grad not in SSA_GRADS:
+            raise ConfigError(f"ssa_grad={self.ssa_grad!r} is unknown; use one of {', '.join(SSA_GRADS)}")
+        if not (self.tau >= 1 and self.v_threshold > 0 and self.surrogate_alpha > 0):
+            raise ConfigError(f"need tau >= 1, v_threshold > 0 and surrogate_alpha > 0 (got {self.tau}, "
+                              f"{self.v_threshold}, {self.surrogate_alpha})")
+
+    @classmethod
+    def from_preset(cls, preset: str, image_size: int, **overrides) -> "ModelConfig":
+        """The :data:`PRESETS` entry for images of side ``image_size``; ``None`` overrides are ignored."""
+        if preset not in PRESETS:
+            raise ConfigError(f"preset={preset!r} is unknown; use one of {', '.join(PRESETS)}")
+        sizes = dict(PRESETS[preset])
+        pad_to = sizes.pop("pad_to")
+        pad = 0 if pad_to is None else (pad_to - image_size) // 2
+        if pad_to is not None and (pad < 0 or image_size + 2 * pad != pad_to):
+            raise ConfigError(f"preset {preset!r} pads images to {pad_to}x{pad_to}; {image_size}x{image_size} images cannot be "
+                              "padded evenly to that size: use --preset small or set --patch and the sizes yourself")
+        sizes["patch"] = sizes["patch"] or (image_size + 2 * pad) // 4
+        sizes.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(image_size=image_size, pad=pad, preset=preset, **sizes)
+
+    @property
+    def padded_size(self) -> int:
+        """Image side after padding."""
+        return self.image_size + 2 * self.pad
 
     @property
     def tokens(self) -> int:
         """N: patches per image."""
-        return (self.image_size // self.patch) ** 2
+        return (self.padded_size // self.patch) ** 2
 
     @property
     def head_dim(self) -> int:
@@ -136,10 +191,15 @@ class QuantLinearBNNeuron(nn.Module):
         return self.neuron(self.unit(x))
 
 
+def lif_options(config: ModelConfig) -> dict:
+    """Time constant and surrogate shared by every LIF of the model (thresholds are per use)."""
+    return dict(tau=config.tau, alpha=config.surrogate_alpha, surrogate=config.surrogate)
+
+
 def make_neuron(config: ModelConfig) -> nn.Module:
     """LIF for spiking models, INT8 QuantReLU for ``ann``."""
     if config.spiking:
-        return MultiStepLIF(tau=config.tau, v_threshold=config.v_threshold)
+        return MultiStepLIF(v_threshold=config.v_threshold, **lif_options(config))
     return qnn.QuantReLU(bit_width=WEIGHT_BITS)
 
 
@@ -153,7 +213,7 @@ class EncoderLayer(nn.Module):
         self.q = QuantLinearBNNeuron(dim, dim, config)
         self.k = QuantLinearBNNeuron(dim, dim, config)
         self.v = QuantLinearBNNeuron(dim, dim, config)
-        self.core = AttentionCore(config.attention, layer)
+        self.core = AttentionCore(config.attention, layer, ssa_grad=config.ssa_grad, lif_options=lif_options(config))
         self.proj = QuantLinearBNNeuron(dim, dim, config)
         self.mlp1 = QuantLinearBNNeuron(dim, hidden, config)
         self.mlp2 = QuantLinearBNNeuron(hidden, dim, config)
@@ -192,10 +252,24 @@ class SpikingViT(nn.Module):
         x = x.reshape(t, b, c, h // p, p, w // p, p).permute(0, 1, 3, 5, 2, 4, 6)
         return x.reshape(t, b, (h // p) * (w // p), c * p * p)
 
+    def encode(self, images: torch.Tensor, sampler: Sampler) -> torch.Tensor:
+        """Padded input ``[T, B, C, H + 2·pad, W + 2·pad]``: coded spikes, direct pixel levels or (ann) pixels."""
+        cfg = self.config
+        if cfg.pad:
+            images = nn.functional.pad(images, (cfg.pad,) * 4)
+        if not cfg.spiking:
+            return images.float().unsqueeze(0)
+        if cfg.input_coding == "direct":
+            return direct_levels_torch(images, cfg.steps)
+        return sampler.encode(images, cfg.steps)
+
+    def attention_rates(self) -> list[torch.Tensor]:
+        """Mean Attn firing rate of each layer in the last training forward (empty for ``ann``)."""
+        return [layer.core.rate for layer in self.layers if layer.core.rate is not None]
+
     def features(self, images: torch.Tensor, sampler: Sampler) -> torch.Tensor:
         """Token features ``[T, B, N, D]`` after the last encoder layer."""
-        cfg = self.config
-        x = sampler.encode(images, cfg.steps) if cfg.spiking else images.float().unsqueeze(0)
+        x = self.encode(images, sampler)
         x = self.patch_neuron(self.patch(self.patchify(x)) + self.pos)
         for layer in self.layers:
             x = layer(x, sampler)

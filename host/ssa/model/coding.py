@@ -1,9 +1,14 @@
 """Input coding shared by the numpy runtime and the training code's hardware-exact evaluation.
 
-Bernoulli (rate) coding of pixels: image `index` of a data set draws
-`numpy.random.default_rng((seed, index)).random((T, *image_shape))` (float64) and a pixel `x`
-(float32 in [0, 1], compared as float64) spikes where `u < x`. The spikes of an image therefore do
-not depend on the batch it is evaluated in.
+Images are first zero-padded (`pad_images`) when the model says so. Two codings (the bundle's
+`model.input_coding`):
+
+* `bernoulli` (rate coding): image `index` of a data set draws
+  `numpy.random.default_rng((seed, index)).random((T, *image_shape))` (float64) and a pixel `x`
+  (float32 in [0, 1], compared as float64) spikes where `u < x`. The spikes of an image therefore do
+  not depend on the batch it is evaluated in.
+* `direct`: the 8-bit pixel levels `rint(255·x)` as float32, the same at every time step
+  (Spikformer's analog input; integers keep the first matmul an exact sum).
 """
 from __future__ import annotations
 
@@ -18,6 +23,22 @@ def encode_pixels(images: np.ndarray, timesteps: int, seed: int, first_index: in
         u = np.random.default_rng((seed, first_index + b)).random((timesteps,) + image.shape)
         out[:, b] = u < image.astype(np.float64)
     return out
+
+
+INPUT_CODINGS = ("bernoulli", "direct")
+
+
+def pad_images(images: np.ndarray, pad: int) -> np.ndarray:
+    """Zero-pad the last two axes of images [B, C, H, W] by `pad` on every side."""
+    if not pad:
+        return images
+    return np.pad(images, ((0, 0),) * (images.ndim - 2) + ((pad, pad), (pad, pad)))
+
+
+def encode_direct(images: np.ndarray, timesteps: int) -> np.ndarray:
+    """Direct coding: float32 pixel levels rint(255·x) [T, B, ...] of images [B, ...] in [0, 1]."""
+    levels = np.rint(np.asarray(images, dtype=np.float32) * np.float32(255))
+    return np.broadcast_to(levels, (timesteps,) + levels.shape).copy()
 
 
 def lif_multistep(x: np.ndarray, tau: float, v_threshold: float) -> np.ndarray:

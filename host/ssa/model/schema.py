@@ -16,6 +16,7 @@ import numpy as np
 
 from ssa.contract.config import CONTRACT_LIMITS, CONTRACT_VERSION, check_seed
 from ssa.errors import BundleError, ConfigError
+from ssa.model.coding import INPUT_CODINGS
 
 SUPPORTED_ATTENTION = ("ssa", "spikformer")
 ATTENTIONS = SUPPORTED_ATTENTION + ("ann",)
@@ -79,10 +80,16 @@ class ModelSpec:
     seed: int
     spikformer_scale: float
     spikformer_threshold: float
+    pad: int = 0  # zeros added on every side of the image before patching (the paper preset pads 28 -> 32)
+    input_coding: str = "bernoulli"  # first-layer input: Bernoulli spikes or direct 8-bit levels (ssa.model.coding)
+
+    @property
+    def padded_size(self) -> int:
+        return self.image_size + 2 * self.pad
 
     @property
     def tokens(self) -> int:
-        return (self.image_size // self.patch) ** 2
+        return (self.padded_size // self.patch) ** 2
 
     @property
     def head_dim(self) -> int:
@@ -107,8 +114,12 @@ class ModelSpec:
         spk = _section(_section(manifest, "neuron", required=False), "spikformer_attention", required=attention == "spikformer")
         if attention == "spikformer" and not {"scale", "v_threshold"} <= set(spk):
             raise BundleError(f"spikformer bundle lacks neuron.spikformer_attention.scale or .v_threshold; {FIX}")
+        coding = model.get("input_coding", "bernoulli")
+        if coding not in INPUT_CODINGS:
+            raise BundleError(f"manifest model.input_coding={coding!r} is not one of {INPUT_CODINGS}; {FIX} or upgrade ssa-fpga")
         spec = cls(
-            attention=attention, **ints, seed=seed,
+            attention=attention, **ints, seed=seed, input_coding=coding,
+            pad=_int("model", "pad", model.get("pad", 0), 0, 512),
             tau=_float("model", "tau", model["tau"], *TAU_RANGE),
             v_threshold=_float("model", "v_threshold", model["v_threshold"], *THRESHOLD_RANGE),
             spikformer_scale=_float("neuron.spikformer_attention", "scale", spk.get("scale", 0.125), *SCALE_RANGE),
@@ -118,8 +129,8 @@ class ModelSpec:
         return spec
 
     def _cross_check(self, manifest: Mapping[str, Any]) -> None:
-        if self.image_size % self.patch:
-            raise BundleError(f"manifest model.patch={self.patch} does not divide model.image_size={self.image_size}; {FIX}")
+        if self.padded_size % self.patch:
+            raise BundleError(f"manifest model.patch={self.patch} does not divide model.image_size + 2·model.pad = {self.padded_size}; {FIX}")
         if self.embed_dim % self.heads:
             raise BundleError(f"manifest model.heads={self.heads} does not divide model.embed_dim={self.embed_dim}; {FIX}")
         try:

@@ -19,7 +19,7 @@ from ssa.contract.config import SSAConfig, check_int
 from ssa.contract.prng import model_call_seed
 from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
 from ssa.model.bundle import Bundle, load_bundle
-from ssa.model.coding import encode_pixels, lif_multistep
+from ssa.model.coding import encode_direct, encode_pixels, lif_multistep, pad_images
 from ssa.model.schema import ModelSpec, expected_arrays
 
 
@@ -70,6 +70,7 @@ class SpikingViT:
         self.depth, self.embed_dim = spec.depth, spec.embed_dim
         self.image_shape = (spec.channels, spec.image_size, spec.image_size)
         self.tau, self.v_threshold, self.seed = spec.tau, spec.v_threshold, spec.seed
+        self.pad, self.input_coding = spec.pad, spec.input_coding
         self.spikformer_scale, self.spikformer_threshold = spec.spikformer_scale, spec.spikformer_threshold
         self.patch_unit = LinearUnit.from_bundle(bundle, "patch")
         self.pos = bundle["pos_embedding"]
@@ -91,14 +92,17 @@ class SpikingViT:
 
     @property
     def tokens(self) -> int:
-        return (self.image_shape[1] // self.patch) ** 2
+        return self.spec.tokens
 
     def block_config(self, seed: int) -> SSAConfig:
         """Configuration of this model's attention blocks for a call seed."""
         return SSAConfig(n=self.tokens, dk=self.embed_dim // self.heads, t=self.timesteps, seed=seed, mode="lfsr")
 
     def encode(self, images: np.ndarray, first_index: int = 0) -> np.ndarray:
-        """Input spikes [T, B, C, H, W] of images [B, C, H, W] (or [B, H, W]) in [0, 1]."""
+        """First-layer input [T, B, C, H + 2·pad, W + 2·pad] of images [B, C, H, W] (or [B, H, W]) in [0, 1].
+
+        Spikes for Bernoulli coding, 8-bit pixel levels for direct coding (docs/bundle.md step 2).
+        """
         if check_int("first_index", first_index) < 0:
             raise ConfigError(f"first_index={first_index} must be a non-negative data-set index")
         try:
@@ -114,6 +118,9 @@ class SpikingViT:
             raise ImageError("images hold NaN or infinite pixels; pixels must be finite values in [0, 1]")
         if images.size and (images.min() < 0 or images.max() > 1):
             raise ImageError("pixels must lie in [0, 1]: divide uint8 images by 255")
+        images = pad_images(images, self.pad)
+        if self.input_coding == "direct":
+            return encode_direct(images, self.timesteps)
         return encode_pixels(images, self.timesteps, self.seed, first_index)
 
     def logits(self, images: np.ndarray, first_index: int = 0) -> np.ndarray:
@@ -125,7 +132,7 @@ class SpikingViT:
         return self.logits(images, first_index).argmax(axis=1)
 
     def logits_from_spikes(self, spikes: np.ndarray, first_index: int = 0) -> np.ndarray:
-        """Logits from input spikes [T, B, C, H, W]."""
+        """Logits from the coded (padded) input [T, B, C, H, W] of :meth:`encode`."""
         self.stats = RunStats()
         patches = self._patchify(spikes)
         self._record("patch", -1, patches)
