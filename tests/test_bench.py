@@ -5,7 +5,6 @@ import os
 import pytest
 from click.testing import CliRunner
 
-pytest.importorskip("numba", reason="the bench times the fast backend (pip install ssa-fpga[fast])")
 pytest.importorskip("torch", reason="the bench times the torch backend and the PyTorch baselines")
 
 from ssa.cli.bench import bench  # noqa: E402

@@ -1,0 +1,121 @@
+"""The native SSA kernel (`ssa_native.c`, compiled at install by setup.py) through ctypes.
+
+`kernel()` returns the loaded kernel or raises NativeUnavailable saying why (not built, does not
+load, another contract version). Its paths: `scalar` (portable C) and `avx2` (x86-64 with AVX2),
+the best one the CPU runs chosen at load; SSA_NATIVE_ISA=scalar|avx2 forces one (tests, bench).
+numpy arrays are passed as raw pointers, so callers hand in C-contiguous uint8 arrays only.
+"""
+from __future__ import annotations
+
+import ctypes
+import importlib.machinery
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ssa.contract.config import CONTRACT_VERSION
+from ssa.errors import BackendError
+
+ISAS = ("scalar", "avx2")  # index = the C library's isa code
+REBUILD_HINT = "install a C compiler (e.g. `apt install gcc`) and reinstall ssa-fpga (`pip install --force-reinstall --no-deps .`)"
+
+
+class NativeUnavailable(BackendError):
+    """The native kernel was not built or cannot be loaded here."""
+
+
+@dataclass(frozen=True)
+class NativeKernel:
+    """The loaded library and the path (`scalar` / `avx2`) its calls use."""
+
+    lib: ctypes.CDLL
+    path: Path
+    isa: str
+
+    def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray, seed: int, first: int, last: int) -> int:
+        """Blocks [first, last) of uint8 [T, blocks, N, D] arrays into out; 0 ok, 1 a byte not 0/1."""
+        t, blocks, n, dk = q.shape
+        rc = self.lib.ssa_run(q.ctypes.data, k.ctypes.data, v.ctypes.data, out.ctypes.data, t, blocks, n, dk, seed, first, last, ISAS.index(self.isa))
+        if rc < 0:
+            raise BackendError(f"the native kernel refused T={t}, blocks={blocks}, N={n}, D_K={dk} on path {self.isa}; please report this")
+        return rc
+
+    def initial_state(self, block_seed: int, stream: int) -> int:
+        """state0(block_seed, stream) as the kernel computes it (docs/spec.md §4)."""
+        return int(self.lib.ssa_state0(block_seed, stream))
+
+    def xorshift32(self, x: int) -> int:
+        """One generator step as the kernel computes it."""
+        return int(self.lib.ssa_xorshift32(x))
+
+    def floor_pairs(self, reps: int) -> int:
+        """reps x 4096 AND + popcount + compare pairs (the floor micro-benchmark); a checksum."""
+        return int(self.lib.ssa_floor_pairs(ISAS.index(self.isa), reps))
+
+    def floor_draws(self, reps: int) -> int:
+        """reps x 32 xorshift32 draws (the floor micro-benchmark); a checksum."""
+        return int(self.lib.ssa_floor_draws(ISAS.index(self.isa), reps))
+
+
+FLOOR_PAIRS_PER_REP = 4096
+FLOOR_DRAWS_PER_REP = 32
+
+
+def library_path() -> Path | None:
+    """The built library next to this file, or None when the install did not build it."""
+    here = Path(__file__).parent
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = here / f"_ssa_native{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    i64, u32, ptr = ctypes.c_int64, ctypes.c_uint32, ctypes.c_void_p
+    lib.ssa_run.argtypes = [ptr, ptr, ptr, ptr, i64, i64, i64, i64, u32, i64, i64, ctypes.c_int]
+    lib.ssa_run.restype = ctypes.c_int
+    lib.ssa_isa_available.argtypes = [ctypes.c_int]
+    lib.ssa_isa_available.restype = ctypes.c_int
+    lib.ssa_contract_version.restype = ctypes.c_int
+    lib.ssa_state0.argtypes = [u32, u32]
+    lib.ssa_state0.restype = u32
+    lib.ssa_xorshift32.argtypes = [u32]
+    lib.ssa_xorshift32.restype = u32
+    for name in ("ssa_floor_pairs", "ssa_floor_draws"):
+        getattr(lib, name).argtypes = [ctypes.c_int, i64]
+        getattr(lib, name).restype = ctypes.c_uint64
+
+
+@lru_cache(maxsize=None)
+def _load() -> tuple[ctypes.CDLL, Path]:
+    path = library_path()
+    if path is None:
+        raise NativeUnavailable(f"the native SSA kernel was not built when ssa-fpga was installed; {REBUILD_HINT}")
+    try:
+        lib = ctypes.CDLL(str(path))
+        _declare(lib)
+    except (OSError, AttributeError) as exc:
+        raise NativeUnavailable(f"the native SSA kernel {path} does not load ({exc}); {REBUILD_HINT}") from exc
+    version = lib.ssa_contract_version()
+    if version != CONTRACT_VERSION:
+        raise NativeUnavailable(f"the native SSA kernel {path} implements contract {version}, this package {CONTRACT_VERSION}; {REBUILD_HINT}")
+    return lib, path
+
+
+def available_isas() -> list[str]:
+    """Paths of the kernel this CPU runs, best last (NativeUnavailable without the library)."""
+    lib, _ = _load()
+    return [name for code, name in enumerate(ISAS) if lib.ssa_isa_available(code)]
+
+
+def kernel(isa: str | None = None) -> NativeKernel:
+    """The native kernel on path `isa` (default: SSA_NATIVE_ISA, else the best this CPU runs)."""
+    lib, path = _load()
+    isa = isa or os.environ.get("SSA_NATIVE_ISA") or available_isas()[-1]
+    if isa not in available_isas():
+        raise BackendError(f"native kernel path {isa!r} does not run on this CPU; choose one of {', '.join(available_isas())}")
+    return NativeKernel(lib, path, isa)
