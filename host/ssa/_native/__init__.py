@@ -3,7 +3,7 @@
 `kernel()` returns the loaded kernel or raises NativeUnavailable saying why (not built, does not
 load, another contract version). Its paths: `scalar` (portable C) and `avx2` (x86-64 with AVX2),
 the best one the CPU runs chosen at load; SSA_NATIVE_ISA=scalar|avx2 forces one (tests, bench).
-numpy arrays are passed as raw pointers, so callers hand in C-contiguous uint8 arrays only.
+numpy arrays are passed as raw pointers, so callers hand in C-contiguous 0/1 byte arrays only.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssa.contract.config import CONTRACT_VERSION
+from ssa.contract.config import CONTRACT_VERSION, SSAConfig
 from ssa.errors import BackendError
 
 ISAS = ("scalar", "avx2")  # index = the C library's isa code
@@ -35,13 +35,19 @@ class NativeKernel:
     path: Path
     isa: str
 
-    def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray, seed: int, first: int, last: int) -> int:
-        """Blocks [first, last) of uint8 [T, blocks, N, D] arrays into out; 0 ok, 1 a byte not 0/1."""
-        t, blocks, n, dk = q.shape
-        rc = self.lib.ssa_run(q.ctypes.data, k.ctypes.data, v.ctypes.data, out.ctypes.data, t, blocks, n, dk, seed, first, last, ISAS.index(self.isa))
+    def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray, config: SSAConfig, blocks: int, first: int, last: int) -> int:
+        """Blocks [first, last) of C-contiguous 0/1 byte arrays laid out [T, blocks, N, D_K] (any shape
+        with that memory layout) into out; returns 0, or 1 if an input byte was not 0/1."""
+        rc = self.lib.ssa_run(_address(q), _address(k), _address(v), _address(out), config.t, blocks, config.n, config.dk,
+                              config.seed, first, last, self.code)
         if rc < 0:
-            raise BackendError(f"the native kernel refused T={t}, blocks={blocks}, N={n}, D_K={dk} on path {self.isa}; please report this")
+            raise BackendError(f"the native kernel refused {config} with {blocks} blocks on path {self.isa}; please report this")
         return rc
+
+    @property
+    def code(self) -> int:
+        """The library's number of this path."""
+        return ISAS.index(self.isa)
 
     def initial_state(self, block_seed: int, stream: int) -> int:
         """state0(block_seed, stream) as the kernel computes it (docs/spec.md §4)."""
@@ -53,11 +59,18 @@ class NativeKernel:
 
     def floor_pairs(self, reps: int) -> int:
         """reps x 4096 AND + popcount + compare pairs (the floor micro-benchmark); a checksum."""
-        return int(self.lib.ssa_floor_pairs(ISAS.index(self.isa), reps))
+        return int(self.lib.ssa_floor_pairs(self.code, reps))
 
     def floor_draws(self, reps: int) -> int:
         """reps x 32 xorshift32 draws (the floor micro-benchmark); a checksum."""
-        return int(self.lib.ssa_floor_draws(ISAS.index(self.isa), reps))
+        return int(self.lib.ssa_floor_draws(self.code, reps))
+
+
+def _address(x: np.ndarray) -> int:
+    """Address of an array's first byte (from_buffer is the cheapest way, for writable arrays)."""
+    if x.flags.writeable:
+        return ctypes.addressof(ctypes.c_char.from_buffer(x))
+    return x.ctypes.data
 
 
 FLOOR_PAIRS_PER_REP = 4096

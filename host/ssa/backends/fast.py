@@ -66,14 +66,15 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def run_blocks(kernel: _native.NativeKernel, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig, threads: int | None) -> tuple[np.ndarray, bool]:
-    """Attn (uint8 [T, blocks, N, D_K]) of C-contiguous uint8 spikes [T, blocks, N, D_K], and False if one was not 0/1."""
-    out = np.empty_like(q)
-    blocks = q.shape[1]
+    """Attn (uint8, shaped like q) of C-contiguous bool/uint8 spikes laid out [T, blocks, N, D_K], and
+    False if one was not 0/1."""
+    out = np.empty(q.shape, np.uint8)
+    blocks = q.size // (config.t * config.n * config.dk)
     workers = min(threads or cpu_threads(), blocks)
     if workers <= 1:
-        return out, kernel.run(q, k, v, out, config.seed, 0, blocks) == 0
+        return out, kernel.run(q, k, v, out, config, blocks, 0, blocks) == 0
     bounds = np.linspace(0, blocks, workers + 1).astype(int)
-    calls = [_pool().submit(kernel.run, q, k, v, out, config.seed, int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    calls = [_pool().submit(kernel.run, q, k, v, out, config, blocks, int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
     return out, all(c.result() == 0 for c in calls)
 
 
@@ -104,13 +105,11 @@ def _run(kernel: _native.NativeKernel | None, q: np.ndarray, k: np.ndarray, v: n
     if kernel is None or config.mode != "lfsr":
         return emulator.run(q, k, v, config)
     shape = np.shape(q)
-    if _fast_path_ok(q, k, v, config):
-        q4, k4, v4 = (x.view(np.uint8).reshape(config.t, -1, config.n, config.dk) for x in (q, k, v))
-    else:
-        q4, k4, v4, _ = check_block_inputs(q, k, v, config)
-    out, ok = run_blocks(kernel, q4, k4, v4, config, threads)
+    if not _fast_path_ok(q, k, v, config):
+        q, k, v, _ = check_block_inputs(q, k, v, config)
+    out, ok = run_blocks(kernel, q, k, v, config, threads)
     if not ok:
-        check_block_inputs(q4, k4, v4, config)  # a value other than 0/1: raise the shared SpikeValueError
+        check_block_inputs(q, k, v, config)  # a value other than 0/1: raise the shared SpikeValueError
         raise BackendError("the native kernel flagged a non-binary spike that the shared validation accepted; please report this")
     return out.reshape(shape)
 
