@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import importlib.machinery
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -49,6 +50,28 @@ class NativeKernel:
         """The library's number of this path."""
         return ISAS.index(self.isa)
 
+    def spike_linear(self, x: np.ndarray, wt: np.ndarray, threads: int | None = None) -> np.ndarray | None:
+        """x @ wt for C-contiguous float32 x [rows, K] holding small integers and wt [K, O] holding
+        integers, visiting only non-zero inputs (exact); rows split over `threads` (None: all cores).
+        None when the kernel does not take these sizes (O not a multiple of 64 on AVX2)."""
+        rows, kdim = x.shape
+        odim = wt.shape[1]
+        y = np.empty((rows, odim), np.float32)
+        if rows == 0:
+            return y
+        workers = max(1, min(threads or cpu_threads(), rows // 256))
+        bounds = np.linspace(0, rows, workers + 1).astype(int)
+        addr_x, addr_w, addr_y = _address(x), _address(wt), _address(y)
+
+        def part(lo: int, hi: int) -> int:
+            return self.lib.ssa_spike_linear(addr_x + 4 * lo * kdim, addr_w, addr_y + 4 * lo * odim, hi - lo, kdim, odim, self.code)
+
+        if workers == 1:
+            codes = [part(0, rows)]
+        else:
+            codes = [c.result() for c in [pool().submit(part, int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]]
+        return y if all(c == 0 for c in codes) else None
+
     def initial_state(self, block_seed: int, stream: int) -> int:
         """state0(block_seed, stream) as the kernel computes it (docs/spec.md §4)."""
         return int(self.lib.ssa_state0(block_seed, stream))
@@ -66,9 +89,23 @@ class NativeKernel:
         return int(self.lib.ssa_floor_draws(self.code, reps))
 
 
+def cpu_threads() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@lru_cache(maxsize=None)
+def pool() -> ThreadPoolExecutor:
+    """Worker threads shared by the native calls (each ctypes call releases the GIL)."""
+    return ThreadPoolExecutor(max_workers=cpu_threads(), thread_name_prefix="ssa-native")
+
+
 def _address(x: np.ndarray) -> int:
     """Address of an array's first byte (from_buffer is the cheapest way, for writable arrays)."""
-    if x.flags.writeable:
+    if x.flags.writeable and x.size:
         return ctypes.addressof(ctypes.c_char.from_buffer(x))
     return x.ctypes.data
 
@@ -98,6 +135,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.ssa_state0.restype = u32
     lib.ssa_xorshift32.argtypes = [u32]
     lib.ssa_xorshift32.restype = u32
+    lib.ssa_spike_linear.argtypes = [ptr, ptr, ptr, i64, i64, i64, ctypes.c_int]
+    lib.ssa_spike_linear.restype = ctypes.c_int
     for name in ("ssa_floor_pairs", "ssa_floor_draws"):
         getattr(lib, name).argtypes = [ctypes.c_int, i64]
         getattr(lib, name).restype = ctypes.c_uint64

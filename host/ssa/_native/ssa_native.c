@@ -610,6 +610,81 @@ SSA_EXPORT int ssa_run(const uint8_t *q, const uint8_t *k, const uint8_t *v, uin
     return run_scalar(&wk, q, k, v, out, t_steps, blocks, seed, first, last);
 }
 
+/* ------------------------------------------------------------------ spike x weight products */
+
+#define LINEAR_KMAX 8192
+
+/* y[r] = sum over the non-zero x[r, k] of x[r, k] * wt[k] (rows of odim floats), plain C loops. */
+static void linear_scalar(const float *x, const float *wt, float *y, int64_t rows, int64_t kdim, int64_t odim) {
+    for (int64_t r = 0; r < rows; r++) {
+        float *yr = y + r * odim;
+        const float *xr = x + r * kdim;
+        for (int64_t o = 0; o < odim; o++) yr[o] = 0.0f;
+        for (int64_t k = 0; k < kdim; k++) {
+            float xv = xr[k];
+            if (xv == 0.0f) continue;
+            const float *w = wt + k * odim;
+            for (int64_t o = 0; o < odim; o++) yr[o] += xv * w[o];
+        }
+    }
+}
+
+#if SSA_HAVE_AVX2_PATH
+/* The same sums, 64 outputs held in 8 registers while the row's non-zero inputs stream past. */
+SSA_AVX2 static void linear_avx2(const float *x, const float *wt, float *y, int64_t rows, int64_t kdim, int64_t odim) {
+    int32_t nz[LINEAR_KMAX];
+    float nv[LINEAR_KMAX];
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * kdim;
+        int count = 0;
+        int64_t k = 0;
+        for (; k + 8 <= kdim; k += 8) {
+            unsigned m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(xr + k), _mm256_setzero_ps(), _CMP_NEQ_UQ));
+            while (m) {
+                int b = __builtin_ctz(m);
+                m &= m - 1;
+                nz[count] = (int32_t)(k + b);
+                nv[count++] = xr[k + b];
+            }
+        }
+        for (; k < kdim; k++)
+            if (xr[k] != 0.0f) {
+                nz[count] = (int32_t)k;
+                nv[count++] = xr[k];
+            }
+        for (int64_t o = 0; o < odim; o += 64) {
+            __m256 acc[8];
+            for (int a = 0; a < 8; a++) acc[a] = _mm256_setzero_ps();
+            for (int c = 0; c < count; c++) {
+                const float *w = wt + (int64_t)nz[c] * odim + o;
+                __m256 xv = _mm256_set1_ps(nv[c]);
+                for (int a = 0; a < 8; a++) acc[a] = _mm256_add_ps(acc[a], _mm256_mul_ps(xv, _mm256_loadu_ps(w + 8 * a)));
+            }
+            for (int a = 0; a < 8; a++) _mm256_storeu_ps(y + r * odim + o + 8 * a, acc[a]);
+        }
+    }
+}
+#endif
+
+/**
+ * y = x @ wt for float32 x [rows, kdim] holding small integers (spikes, spike counts) and float32 wt
+ * [kdim, odim] holding integers: only non-zero inputs are visited. Every product and partial sum is
+ * an integer below 2^24, so the result is exact and equals any other summation order (BLAS).
+ * Returns 0, or -1 for sizes the AVX2 path does not take (the caller then uses BLAS).
+ */
+SSA_EXPORT int ssa_spike_linear(const float *x, const float *wt, float *y, int64_t rows, int64_t kdim, int64_t odim, int isa) {
+    if (rows < 0 || kdim < 1 || odim < 1 || !ssa_isa_available(isa)) return -1;
+#if SSA_HAVE_AVX2_PATH
+    if (isa == ISA_AVX2) {
+        if (odim % 64 || kdim > LINEAR_KMAX) return -1;
+        linear_avx2(x, wt, y, rows, kdim, odim);
+        return 0;
+    }
+#endif
+    linear_scalar(x, wt, y, rows, kdim, odim);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ floor micro-benchmarks */
 
 /**

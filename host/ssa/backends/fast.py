@@ -11,9 +11,7 @@ emulator. Ideal mode is not a hardware contract and is delegated to the referenc
 """
 from __future__ import annotations
 
-import os
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -45,24 +43,11 @@ def _notify_fallback(reason: str) -> None:
     warnings.warn(f"ssa fast backend: {reason}; running the numpy emulator instead", NativeFallbackWarning, stacklevel=4)
 
 
-def cpu_threads() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def check_threads(threads: int | None) -> None:
     """Raise BackendError unless threads is None or 1 .. the cores of this machine."""
-    top = cpu_threads()
+    top = _native.cpu_threads()
     if threads is not None and not 1 <= threads <= top:
         raise BackendError(f"threads={threads} is outside 1..{top} (the cores this process may use); pass a count in that range or None for all")
-
-
-@lru_cache(maxsize=None)
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=cpu_threads(), thread_name_prefix="ssa-fast")
 
 
 def run_blocks(kernel: _native.NativeKernel, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig, threads: int | None) -> tuple[np.ndarray, bool]:
@@ -70,11 +55,11 @@ def run_blocks(kernel: _native.NativeKernel, q: np.ndarray, k: np.ndarray, v: np
     False if one was not 0/1."""
     out = np.empty(q.shape, np.uint8)
     blocks = q.size // (config.t * config.n * config.dk)
-    workers = min(threads or cpu_threads(), blocks)
+    workers = min(threads or _native.cpu_threads(), blocks)
     if workers <= 1:
         return out, kernel.run(q, k, v, out, config, blocks, 0, blocks) == 0
     bounds = np.linspace(0, blocks, workers + 1).astype(int)
-    calls = [_pool().submit(kernel.run, q, k, v, out, config, blocks, int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    calls = [_native.pool().submit(kernel.run, q, k, v, out, config, blocks, int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
     return out, all(c.result() == 0 for c in calls)
 
 

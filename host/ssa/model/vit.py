@@ -8,7 +8,7 @@ and bit-exact across backends.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from ssa.contract.config import SSAConfig, check_seed
 from ssa.contract.prng import model_call_seed
-from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
+from ssa.errors import BundleError, ConfigError, ImageError, ShapeError, SSAError
 from ssa.model.bundle import Bundle, load_bundle
 from ssa.model.coding import encode_pixels, lif_multistep
 
@@ -29,13 +29,34 @@ class AttentionBackend(Protocol):
     def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> np.ndarray: ...
 
 
+def _spike_kernel() -> Any:
+    """The native kernel for spike x weight products, or None (then BLAS does them)."""
+    try:
+        from ssa import _native
+
+        return _native.kernel()
+    except SSAError:
+        return None
+
+
 @dataclass(frozen=True)
 class LinearUnit:
-    """QuantLinear + folded BatchNorm: y = (x @ Wᵀ) · scale + bias with integer W."""
+    """QuantLinear + folded BatchNorm: y = (x @ Wᵀ) · scale + bias with integer W.
+
+    Inputs are spikes or small spike counts, so x @ Wᵀ is an exact integer sum (docs/bundle.md)
+    whatever the summation order. It runs on all time steps and images at once: in the native
+    kernel, which visits only the non-zero inputs (most are zero), where available, else as one
+    float32 BLAS product with BLAS's own threads. Several units sharing an input (Q, K, V) are
+    fused into one product with `LinearUnit.concat`.
+    """
 
     weight: np.ndarray  # float32 holding int8 values, [out, in]
     scale: np.ndarray
     bias: np.ndarray
+    weight_t: np.ndarray = field(init=False, repr=False)  # C-contiguous [in, out], cast once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weight_t", np.ascontiguousarray(self.weight.T, dtype=np.float32))
 
     @classmethod
     def from_bundle(cls, bundle: Bundle, name: str) -> "LinearUnit":
@@ -44,8 +65,20 @@ class LinearUnit:
             raise BundleError(f"{name}.weight must be int8, got {w.dtype}")
         return cls(w.astype(np.float32), bundle[f"{name}.scale"].astype(np.float32), bundle[f"{name}.bias"].astype(np.float32))
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return (x.astype(np.float32) @ self.weight.T) * self.scale + self.bias
+    @classmethod
+    def concat(cls, units: list["LinearUnit"]) -> "LinearUnit":
+        """One unit whose outputs are those of `units` side by side (same input)."""
+        return cls(*(np.concatenate([getattr(u, f) for u in units]) for f in ("weight", "scale", "bias")))
+
+    def __call__(self, x: np.ndarray, kernel: Any = None) -> np.ndarray:
+        """(x @ Wᵀ) · scale + bias over the last axis of x; `kernel`: the native kernel or None."""
+        flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1, x.shape[-1])
+        y = kernel.spike_linear(flat, self.weight_t) if kernel is not None else None
+        if y is None:
+            y = flat @ self.weight_t
+        y *= self.scale
+        y += self.bias
+        return y.reshape(x.shape[:-1] + (y.shape[-1],))
 
 
 @dataclass
@@ -87,6 +120,9 @@ class SpikingViT:
         self.pos = bundle["pos_embedding"].astype(np.float32)
         self.layers = [{part: LinearUnit.from_bundle(bundle, f"layers.{l}.{part}.unit")
                         for part in ("q", "k", "v", "proj", "mlp1", "mlp2")} for l in range(self.depth)]
+        for units in self.layers:
+            units["qkv"] = LinearUnit.concat([units["q"], units["k"], units["v"]])
+        self.spike_kernel = _spike_kernel()
         self.head_weight = (bundle["head.weight"].astype(np.float32) * bundle["head.weight_scale"].astype(np.float32).reshape(-1, 1))
         self.head_bias = bundle["head.bias"].astype(np.float32)
         if backend is None:
@@ -133,7 +169,7 @@ class SpikingViT:
     def logits_from_spikes(self, spikes: np.ndarray, first_index: int = 0) -> np.ndarray:
         """Logits from input spikes [T, B, C, H, W]."""
         self.stats = RunStats()
-        x = self._lif(self.patch_unit(self._patchify(spikes)) + self.pos)
+        x = self._lif(self.patch_unit(self._patchify(spikes), self.spike_kernel) + self.pos)
         for l, units in enumerate(self.layers):
             x = self._encoder_layer(x, l, units, first_index)
         return x.mean(axis=(0, 2), dtype=np.float32) @ self.head_weight.T + self.head_bias
@@ -150,10 +186,12 @@ class SpikingViT:
     def _encoder_layer(self, x: np.ndarray, layer: int, units: dict[str, LinearUnit], first_index: int) -> np.ndarray:
         t, b, n, d = x.shape
         h = self.heads
-        q, k, v = (self._lif(units[m](x)).reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for m in "qkv")
-        attn = self._attention(q, k, v, layer, first_index).astype(np.float32)
-        x = x + self._lif(units["proj"](attn.transpose(0, 1, 3, 2, 4).reshape(t, b, n, d)))
-        return x + self._lif(units["mlp2"](self._lif(units["mlp1"](x))))
+        kernel = self.spike_kernel
+        qkv = units["qkv"](x, kernel)
+        q, k, v = (self._lif(qkv[..., m * d:(m + 1) * d]).reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for m in range(3))
+        attn = self._attention(q, k, v, layer, first_index)
+        x = x + self._lif(units["proj"](attn.transpose(0, 1, 3, 2, 4).reshape(t, b, n, d), kernel))
+        return x + self._lif(units["mlp2"](self._lif(units["mlp1"](x, kernel)), kernel))
 
     def _attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, layer: int, first_index: int) -> np.ndarray:
         if self.attention == "spikformer":
