@@ -1,5 +1,6 @@
-"""The native spike x weight product (ssa._native, used by the numpy runtime's linear layers) is
-exact: equal to the integer product, on every kernel path, and the model's logits do not change."""
+"""The native parts of the numpy runtime (ssa._native: spike x weight products of the linear layers,
+multi-step LIF) are exact on every kernel path: the integer product, numpy's LIF bit for bit, and
+the model's logits do not change."""
 import numpy as np
 import pytest
 
@@ -32,5 +33,18 @@ def test_model_logits_are_the_same_with_and_without_the_native_products():
     model = SpikingViT.from_bundle(packaged(DEFAULT_BUNDLE))
     assert model.spike_kernel is not None
     native = model.logits(images, first_index=3)
-    model.spike_kernel = None  # BLAS
+    model.spike_kernel = None  # BLAS and numpy's LIF
     np.testing.assert_array_equal(model.logits(images, first_index=3), native)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("shape", [(10, 50, 16, 384), (3, 1037), (1, 5), (4, 0)])
+def test_native_lif_is_the_numpy_lif_bit_for_bit(isa, shape):
+    from ssa.model.coding import lif_multistep
+
+    x = (np.random.default_rng(len(shape)).normal(size=shape) * 2).astype(np.float32)
+    x.flat[::7] = 1.0  # exactly at the threshold after a step from rest: h = 0.5, then 1.0 on repeats
+    for tau, vth in ((2.0, 1.0), (3.0, 0.5)):
+        got = _native.kernel(isa).lif(x, tau, vth)
+        assert got is not None
+        np.testing.assert_array_equal(got, lif_multistep(x, tau, vth))

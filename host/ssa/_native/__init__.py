@@ -72,6 +72,17 @@ class NativeKernel:
             codes = [c.result() for c in [pool().submit(part, int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]]
         return y if all(c == 0 for c in codes) else None
 
+    def lif(self, x: np.ndarray, tau: float, v_threshold: float) -> np.ndarray | None:
+        """Multi-step LIF spikes of float32 x [T, ...] (`ssa.model.coding.lif_multistep`'s float32
+        operations, bit for bit), or None where the C compiler's float is not plain float32."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        out = np.empty_like(x)
+        if x.size == 0:
+            return out
+        steps = x.shape[0]
+        rc = self.lib.ssa_lif(_address(x), _address(out), steps, x.size // steps, tau, v_threshold, self.code)
+        return out if rc == 0 else None
+
     def initial_state(self, block_seed: int, stream: int) -> int:
         """state0(block_seed, stream) as the kernel computes it (docs/spec.md §4)."""
         return int(self.lib.ssa_state0(block_seed, stream))
@@ -137,6 +148,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.ssa_xorshift32.restype = u32
     lib.ssa_spike_linear.argtypes = [ptr, ptr, ptr, i64, i64, i64, ctypes.c_int]
     lib.ssa_spike_linear.restype = ctypes.c_int
+    lib.ssa_lif.argtypes = [ptr, ptr, i64, i64, ctypes.c_float, ctypes.c_float, ctypes.c_int]
+    lib.ssa_lif.restype = ctypes.c_int
     for name in ("ssa_floor_pairs", "ssa_floor_draws"):
         getattr(lib, name).argtypes = [ctypes.c_int, i64]
         getattr(lib, name).restype = ctypes.c_uint64

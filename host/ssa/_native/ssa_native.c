@@ -15,6 +15,7 @@
  * Everything lives in fixed-size buffers on the stack (contract maxima N, D <= 256): no allocation.
  * Blocks [first, last) of one call run in order; the caller runs disjoint ranges on threads.
  */
+#include <float.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -33,7 +34,7 @@
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define SSA_HAVE_AVX2_PATH 1
 #include <immintrin.h>
-#define SSA_AVX2 __attribute__((target("avx2,popcnt")))
+#define SSA_AVX2 __attribute__((target("avx2,fma,popcnt")))
 #else
 #define SSA_HAVE_AVX2_PATH 0
 #endif
@@ -573,7 +574,7 @@ SSA_EXPORT int ssa_isa_available(int isa) {
 #if SSA_HAVE_AVX2_PATH
     if (isa == ISA_AVX2) {
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt");
     }
 #endif
     return 0;
@@ -658,7 +659,7 @@ SSA_AVX2 static void linear_avx2(const float *x, const float *wt, float *y, int6
             for (int c = 0; c < count; c++) {
                 const float *w = wt + (int64_t)nz[c] * odim + o;
                 __m256 xv = _mm256_set1_ps(nv[c]);
-                for (int a = 0; a < 8; a++) acc[a] = _mm256_add_ps(acc[a], _mm256_mul_ps(xv, _mm256_loadu_ps(w + 8 * a)));
+                for (int a = 0; a < 8; a++) acc[a] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w + 8 * a), acc[a]); /* exact: integers */
             }
             for (int a = 0; a < 8; a++) _mm256_storeu_ps(y + r * odim + o + 8 * a, acc[a]);
         }
@@ -683,6 +684,68 @@ SSA_EXPORT int ssa_spike_linear(const float *x, const float *wt, float *y, int64
 #endif
     linear_scalar(x, wt, y, rows, kdim, odim);
     return 0;
+}
+
+/* ------------------------------------------------------------------ multi-step LIF */
+
+/* One LIF step on `count` neurons, the float32 operations of ssa.model.coding.lif_multistep in its
+ * order: h = v + (x - v) / tau; s = (h - vth >= 0); v = h * (1 - s). */
+static void lif_step_scalar(const float *x, float *v, float *s, int64_t count, float tau, float vth) {
+    for (int64_t e = 0; e < count; e++) {
+        float d = x[e] - v[e];
+        float q = d / tau;
+        float h = v[e] + q;
+        float above = h - vth;
+        float spike = above >= 0.0f ? 1.0f : 0.0f;
+        float keep = 1.0f - spike;
+        s[e] = spike;
+        v[e] = h * keep;
+    }
+}
+
+#if SSA_HAVE_AVX2_PATH
+SSA_AVX2 static void lif_step_avx2(const float *x, float *v, float *s, int64_t count, float tau, float vth) {
+    const __m256 tv = _mm256_set1_ps(tau), th = _mm256_set1_ps(vth), one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    int64_t e = 0;
+    for (; e + 8 <= count; e += 8) {
+        __m256 ve = _mm256_loadu_ps(v + e);
+        __m256 h = _mm256_add_ps(ve, _mm256_div_ps(_mm256_sub_ps(_mm256_loadu_ps(x + e), ve), tv));
+        __m256 spike = _mm256_and_ps(_mm256_cmp_ps(_mm256_sub_ps(h, th), zero, _CMP_GE_OQ), one);
+        _mm256_storeu_ps(s + e, spike);
+        _mm256_storeu_ps(v + e, _mm256_mul_ps(h, _mm256_sub_ps(one, spike)));
+    }
+    lif_step_scalar(x + e, v + e, s + e, count - e, tau, vth);
+}
+#endif
+
+/**
+ * Multi-step LIF over x [steps, count] (float32) into spikes s (same shape), V starting at 0:
+ * the same IEEE float32 operations as ssa.model.coding.lif_multistep. Returns -1 (the caller then
+ * uses numpy) where C float arithmetic is not plain float32 (x87 excess precision).
+ */
+SSA_EXPORT int ssa_lif(const float *x, float *s, int64_t steps, int64_t count, float tau, float vth, int isa) {
+#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
+    (void)x; (void)s; (void)steps; (void)count; (void)tau; (void)vth; (void)isa;
+    return -1;
+#else
+    if (steps < 0 || count < 0 || !ssa_isa_available(isa)) return -1;
+    enum { CHUNK = 1024 }; /* neurons per pass: V stays in L1 across the time steps */
+    float v[CHUNK];
+    for (int64_t c0 = 0; c0 < count; c0 += CHUNK) {
+        int64_t n = count - c0 < CHUNK ? count - c0 : CHUNK;
+        for (int64_t e = 0; e < n; e++) v[e] = 0.0f;
+        for (int64_t t = 0; t < steps; t++) {
+            const float *xt = x + t * count + c0;
+            float *st = s + t * count + c0;
+#if SSA_HAVE_AVX2_PATH
+            if (isa == ISA_AVX2) lif_step_avx2(xt, v, st, n, tau, vth);
+            else
+#endif
+                lif_step_scalar(xt, v, st, n, tau, vth);
+        }
+    }
+    return 0;
+#endif
 }
 
 /* ------------------------------------------------------------------ floor micro-benchmarks */

@@ -175,7 +175,8 @@ class SpikingViT:
         return x.mean(axis=(0, 2), dtype=np.float32) @ self.head_weight.T + self.head_bias
 
     def _lif(self, x: np.ndarray) -> np.ndarray:
-        return lif_multistep(x, self.tau, self.v_threshold)
+        spikes = self.spike_kernel.lif(x, self.tau, self.v_threshold) if self.spike_kernel is not None else None
+        return spikes if spikes is not None else lif_multistep(x, self.tau, self.v_threshold)
 
     def _patchify(self, x: np.ndarray) -> np.ndarray:
         t, b, c, h, w = x.shape
