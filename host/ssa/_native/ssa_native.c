@@ -303,14 +303,6 @@ static int run_scalar(Work *wk, const uint8_t *q, const uint8_t *k, const uint8_
 /* ------------------------------------------------------------------ AVX2 path */
 #if SSA_HAVE_AVX2_PATH
 
-SSA_AVX2 static inline __m256i popcount_bytes(__m256i x) {
-    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-    const __m256i low = _mm256_set1_epi8(0x0F);
-    __m256i lo = _mm256_and_si256(x, low), hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
-    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
-}
-
 SSA_AVX2 static uint64_t pack_avx2(Work *wk, const uint8_t *x, int64_t count) {
     __m256i seen = _mm256_setzero_si256();
     int64_t p = 0;
@@ -688,6 +680,7 @@ SSA_EXPORT int ssa_spike_linear(const float *x, const float *wt, float *y, int64
 
 /* ------------------------------------------------------------------ multi-step LIF */
 
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
 /* One LIF step on `count` neurons, the float32 operations of ssa.model.coding.lif_multistep in its
  * order: h = v + (x - v) / tau; s = (h - vth >= 0); v = h * (1 - s). */
 static void lif_step_scalar(const float *x, float *v, float *s, int64_t count, float tau, float vth) {
@@ -717,6 +710,7 @@ SSA_AVX2 static void lif_step_avx2(const float *x, float *v, float *s, int64_t c
     lif_step_scalar(x + e, v + e, s + e, count - e, tau, vth);
 }
 #endif
+#endif /* plain float32 arithmetic */
 
 /**
  * Multi-step LIF over x [steps, count] (float32) into spikes s (same shape), V starting at 0:
@@ -756,6 +750,7 @@ SSA_EXPORT int ssa_lif(const float *x, float *s, int64_t steps, int64_t count, f
  */
 SSA_EXPORT uint64_t ssa_floor_pairs(int isa, int64_t reps) {
     Work wk;
+    (void)isa; /* unused without the AVX2 path */
     uint32_t x = 12345u;
     wk.n = 64;
     wk.dk = 64;
@@ -801,6 +796,7 @@ SSA_AVX2 static uint64_t draws_avx2(int64_t reps) {
 
 /** `reps` x 32 xorshift32 draws (32 independent generators, as wide as path `isa` allows); checksum. */
 SSA_EXPORT uint64_t ssa_floor_draws(int isa, int64_t reps) {
+    (void)isa;
 #if SSA_HAVE_AVX2_PATH
     if (isa == ISA_AVX2) return draws_avx2(reps);
 #endif
