@@ -46,13 +46,13 @@ def draws(n: int, dk: int, t: int) -> int:
 
 
 def _seconds_per_rep(call, reps: int, repeats: int) -> float:
-    """Median over `repeats` of the time of call(reps), per rep (process CPU time, like the single-thread rows)."""
+    """Median over `repeats` of the time of call(reps), per rep (CPU time of the calling thread, where they run)."""
     samples = []
     call(reps)
     for _ in range(repeats):
-        start = time.process_time()
+        start = time.thread_time()
         call(reps)
-        samples.append((time.process_time() - start) / reps)
+        samples.append((time.thread_time() - start) / reps)
     samples.sort()
     return samples[len(samples) // 2]
 

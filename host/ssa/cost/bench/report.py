@@ -70,7 +70,7 @@ def to_markdown(report: Report) -> str:
         lines.append(f"Floor of this CPU, one core ({f['isa']}): {f['ns_per_pair']:.3f} ns per AND+popcount+compare word pair, "
                      f"{f['ns_per_draw']:.3f} ns per xorshift32 draw → per block {sizes}.")
     lines += [
-        "One-thread CPU rows are process CPU time, other rows wall time; × floor only for one-thread CPU rows.",
+        "One-thread CPU rows are CPU time (`fast` and the floor: of the calling thread; others: of the process), other rows wall time; × floor only for one-thread CPU rows.",
         "",
         "| impl | device | N | D_K | T | blocks | threads | µs/block | blocks/s | × floor | × plain torch SSA | × paper CPU (2 672 µs) | bit-exact | note |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",

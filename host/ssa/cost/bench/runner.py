@@ -57,8 +57,7 @@ def _measure(candidate: Candidate, config: SSAConfig, blocks: int, plan: Plan, r
     impl, device, threads, call, to_numpy, note = candidate
     timed = timed_on(call, device)
     pin = torch_threads(threads) if torch_available() else contextlib.nullcontext()
-    # one-thread CPU rows: process CPU time, as the floor (robust on a shared machine); others: wall time
-    clock = time.process_time if device == "cpu" and threads == 1 else time.perf_counter
+    clock = _clock(impl, device, threads)
     with pin:
         seconds = time_call(timed, plan.min_repeat_s, plan.repeats, clock=clock)
         out = timed()
@@ -68,6 +67,19 @@ def _measure(candidate: Candidate, config: SSAConfig, blocks: int, plan: Plan, r
         exact = bool(np.array_equal(got, reference))
     per_block = seconds / blocks
     return Row(impl, device, config.n, config.dk, config.t, blocks, threads, per_block * 1e6, 1.0 / per_block, exact, note=note)
+
+
+#: Implementations whose one-thread rows run entirely in the calling thread (timed like the floor).
+CALLING_THREAD_IMPLS = ("fast",)
+
+
+def _clock(impl: str, device: str, threads: int) -> Callable[[], float]:
+    """CPU time for one-thread CPU rows (robust on a shared machine): the calling thread's where all
+    the work runs there, like the floor, else the process's (library threads included, also when
+    they only spin); wall time for the others."""
+    if device != "cpu" or threads != 1:
+        return time.perf_counter
+    return time.thread_time if impl in CALLING_THREAD_IMPLS else time.process_time
 
 
 def _cases(plan: Plan, cuda: bool) -> list[tuple[str, int, int]]:
