@@ -123,6 +123,9 @@ class SpikingViT:
         for units in self.layers:
             units["qkv"] = LinearUnit.concat([units["q"], units["k"], units["v"]])
         self.spike_kernel = _spike_kernel()
+        #: Images run through the encoder together: few enough that a layer's activations stay in
+        #: cache (images are independent; results do not depend on it).
+        self.chunk_images = 16
         self.head_weight = (bundle["head.weight"].astype(np.float32) * bundle["head.weight_scale"].astype(np.float32).reshape(-1, 1))
         self.head_bias = bundle["head.bias"].astype(np.float32)
         if backend is None:
@@ -169,10 +172,15 @@ class SpikingViT:
     def logits_from_spikes(self, spikes: np.ndarray, first_index: int = 0) -> np.ndarray:
         """Logits from input spikes [T, B, C, H, W]."""
         self.stats = RunStats()
+        pooled = [self._features(spikes[:, lo:lo + self.chunk_images], first_index + lo) for lo in range(0, spikes.shape[1], self.chunk_images)]
+        return np.concatenate(pooled) @ self.head_weight.T + self.head_bias
+
+    def _features(self, spikes: np.ndarray, first_index: int) -> np.ndarray:
+        """Mean-pooled features [B, D] of input spikes [T, B, C, H, W] (images first_index, ...)."""
         x = self._lif(self.patch_unit(self._patchify(spikes), self.spike_kernel) + self.pos)
         for l, units in enumerate(self.layers):
             x = self._encoder_layer(x, l, units, first_index)
-        return x.mean(axis=(0, 2), dtype=np.float32) @ self.head_weight.T + self.head_bias
+        return x.mean(axis=(0, 2), dtype=np.float32)
 
     def _lif(self, x: np.ndarray) -> np.ndarray:
         spikes = self.spike_kernel.lif(x, self.tau, self.v_threshold) if self.spike_kernel is not None else None
@@ -188,8 +196,8 @@ class SpikingViT:
         t, b, n, d = x.shape
         h = self.heads
         kernel = self.spike_kernel
-        qkv = units["qkv"](x, kernel)
-        q, k, v = (self._lif(qkv[..., m * d:(m + 1) * d]).reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for m in range(3))
+        qkv = self._lif(units["qkv"](x, kernel))  # Q, K and V share the LIF parameters: one pass
+        q, k, v = (qkv[..., m * d:(m + 1) * d].reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for m in range(3))
         attn = self._attention(q, k, v, layer, first_index)
         x = x + self._lif(units["proj"](attn.transpose(0, 1, 3, 2, 4).reshape(t, b, n, d), kernel))
         return x + self._lif(units["mlp2"](self._lif(units["mlp1"](x, kernel)), kernel))
