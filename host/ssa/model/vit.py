@@ -7,9 +7,11 @@ and bit-exact across backends.
 """
 from __future__ import annotations
 
+import ctypes
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,6 +29,24 @@ class AttentionBackend(Protocol):
     """Anything with run(q, k, v, config) -> Attn spikes, like ssa.backends.emulator."""
 
     def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> np.ndarray: ...
+
+
+@lru_cache(maxsize=None)
+def keep_freed_memory() -> bool:
+    """Keep freed activations in the heap instead of returning them to the OS (glibc only).
+
+    A forward pass allocates and frees a few MB per layer and image chunk; by default glibc maps
+    each with mmap and unmaps it on free, so every chunk page-faults its memory back in (a fifth of
+    the CPU time of `ssa demo`). Raising the mmap and trim thresholds keeps that memory for reuse;
+    the process then holds on to its peak heap. Process-wide, once; False where not glibc.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    mb = 1 << 20
+    return all(mallopt(option, value) == 1 for option, value in ((m_mmap_threshold, 32 * mb), (m_trim_threshold, 512 * mb), (m_top_pad, 64 * mb)))
 
 
 def _spike_kernel() -> Any:
@@ -123,6 +143,7 @@ class SpikingViT:
         for units in self.layers:
             units["qkv"] = LinearUnit.concat([units["q"], units["k"], units["v"]])
         self.spike_kernel = _spike_kernel()
+        keep_freed_memory()
         #: Images run through the encoder together: few enough that a layer's activations stay in
         #: cache (images are independent; results do not depend on it).
         self.chunk_images = 16
