@@ -93,7 +93,7 @@ typedef struct {
     uint64_t sp[WMAX][NMAX + 16];       /* S rows: bits over j, word wn of row i at sp[wn][i] */
     uint64_t us[NMAX + 16];             /* eq.-5 thresholds u_j (padding: never exceeded) */
     uint32_t ot[NMAX + 16][DMAX / 32];  /* Attn rows: bits over d, 32 per word */
-    uint32_t gs[NMAX + 16], ga[NMAX + 16];
+    uint32_t *gs, *ga;                 /* generator states of the current block (GROUP_STATE) */
     uint64_t tile[64];
 } Work;
 
@@ -275,27 +275,49 @@ static void outputs_scalar(Work *wk) {
     }
 }
 
-static int run_scalar(Work *wk, const uint8_t *q, const uint8_t *k, const uint8_t *v, uint8_t *out,
+/* One time step of one block: N x D bytes of Q, K, V at q, k, v into out; returns the OR of the inputs. */
+typedef uint64_t (*StepFn)(Work *wk, const uint8_t *q, const uint8_t *k, const uint8_t *v, uint8_t *out);
+
+static uint64_t step_scalar(Work *wk, const uint8_t *q, const uint8_t *k, const uint8_t *v, uint8_t *out) {
+    int64_t cells = (int64_t)wk->n * wk->dk;
+    uint64_t seen = pack_scalar(wk, q, cells);
+    rows_from_stream(wk, wk->qp);
+    seen |= pack_scalar(wk, k, cells);
+    rows_from_stream(wk, wk->kp);
+    seen |= pack_scalar(wk, v, cells);
+    rows_from_stream(wk, wk->sp); /* V rows, borrowed buffer: columns_of copies them out */
+    columns_of(wk, wk->sp);
+    score_thresholds(wk);
+    scores_scalar(wk);
+    outputs_scalar(wk);
+    stream_from_rows(wk, cells);
+    unpack_scalar(wk, out, cells);
+    return seen;
+}
+
+#define GROUP 8 /* blocks stepped together: time step t of all of them, then t + 1 (memory in order) */
+
+/* Blocks [first, last) in groups: each group's generator states on the stack, its blocks' rows of
+ * one time step read in memory order. Returns 1 if an input byte was not 0/1. */
+static int run_groups(Work *wk, StepFn step, const uint8_t *q, const uint8_t *k, const uint8_t *v, uint8_t *out,
                       int64_t t_steps, int64_t blocks, uint32_t seed, int64_t first, int64_t last) {
+    uint32_t state[GROUP][2][NMAX + 16];
     int64_t cells = (int64_t)wk->n * wk->dk;
     uint64_t seen = 0;
-    for (int64_t b = first; b < last; b++) {
-        seed_block(wk, seed, b);
-        for (int64_t t = 0; t < t_steps; t++) {
-            int64_t off = (t * blocks + b) * cells;
-            seen |= pack_scalar(wk, q + off, cells);
-            rows_from_stream(wk, wk->qp);
-            seen |= pack_scalar(wk, k + off, cells);
-            rows_from_stream(wk, wk->kp);
-            seen |= pack_scalar(wk, v + off, cells);
-            rows_from_stream(wk, wk->sp); /* V rows, borrowed buffer: columns_of copies them out */
-            columns_of(wk, wk->sp);
-            score_thresholds(wk);
-            scores_scalar(wk);
-            outputs_scalar(wk);
-            stream_from_rows(wk, cells);
-            unpack_scalar(wk, out + off, cells);
+    for (int64_t b0 = first; b0 < last; b0 += GROUP) {
+        int64_t count = last - b0 < GROUP ? last - b0 : GROUP;
+        for (int64_t g = 0; g < count; g++) {
+            wk->gs = state[g][0];
+            wk->ga = state[g][1];
+            seed_block(wk, seed, b0 + g);
         }
+        for (int64_t t = 0; t < t_steps; t++)
+            for (int64_t g = 0; g < count; g++) {
+                int64_t off = (t * blocks + b0 + g) * cells;
+                wk->gs = state[g][0];
+                wk->ga = state[g][1];
+                seen |= step(wk, q + off, k + off, v + off, out + off);
+            }
     }
     return (seen & 0xFEFEFEFEFEFEFEFEull) != 0;
 }
@@ -526,35 +548,16 @@ SSA_AVX2 static uint64_t floor_pairs_avx2(const Work *wk) {
     return sum;
 }
 
-/* Ask for the next time step's inputs (rows of a batched call are T * blocks apart). */
-SSA_AVX2 static void prefetch_step(const uint8_t *q, const uint8_t *k, const uint8_t *v, int64_t off, int64_t cells) {
-    for (int64_t p = 0; p < cells; p += 64) {
-        _mm_prefetch((const char *)(q + off + p), _MM_HINT_T0);
-        _mm_prefetch((const char *)(k + off + p), _MM_HINT_T0);
-        _mm_prefetch((const char *)(v + off + p), _MM_HINT_T0);
-    }
-}
-
-SSA_AVX2 static int run_avx2(Work *wk, const uint8_t *q, const uint8_t *k, const uint8_t *v, uint8_t *out,
-                             int64_t t_steps, int64_t blocks, uint32_t seed, int64_t first, int64_t last) {
-    int64_t cells = (int64_t)wk->n * wk->dk;
-    uint64_t seen = 0;
-    for (int64_t b = first; b < last; b++) {
-        seed_block(wk, seed, b);
-        for (int64_t t = 0; t < t_steps; t++) {
-            int64_t off = (t * blocks + b) * cells;
-            if (t + 1 < t_steps) prefetch_step(q, k, v, off + blocks * cells, cells);
-            seen |= pack_rows_avx2(wk, q + off, wk->qp);
-            seen |= pack_rows_avx2(wk, k + off, wk->kp);
-            seen |= pack_rows_avx2(wk, v + off, wk->sp); /* V rows, borrowed buffer */
-            columns_of(wk, wk->sp);
-            score_thresholds(wk);
-            scores_avx2(wk);
-            outputs_avx2(wk);
-            unpack_rows_avx2(wk, out + off);
-        }
-    }
-    return (seen & 0xFEFEFEFEFEFEFEFEull) != 0;
+SSA_AVX2 static uint64_t step_avx2(Work *wk, const uint8_t *q, const uint8_t *k, const uint8_t *v, uint8_t *out) {
+    uint64_t seen = pack_rows_avx2(wk, q, wk->qp);
+    seen |= pack_rows_avx2(wk, k, wk->kp);
+    seen |= pack_rows_avx2(wk, v, wk->sp); /* V rows, borrowed buffer */
+    columns_of(wk, wk->sp);
+    score_thresholds(wk);
+    scores_avx2(wk);
+    outputs_avx2(wk);
+    unpack_rows_avx2(wk, out);
+    return seen;
 }
 #endif
 
@@ -597,10 +600,11 @@ SSA_EXPORT int ssa_run(const uint8_t *q, const uint8_t *k, const uint8_t *v, uin
     wk.wn = (int)((n + 63) / 64);
     for (int w = 0; w < WMAX; w++) /* padding rows read by the 4- and 8-row vectors */
         for (int i = wk.n; i < wk.n + 16; i++) wk.qp[w][i] = wk.kp[w][i] = wk.sp[w][i] = 0;
+    StepFn step = step_scalar;
 #if SSA_HAVE_AVX2_PATH
-    if (isa == ISA_AVX2) return run_avx2(&wk, q, k, v, out, t_steps, blocks, seed, first, last);
+    if (isa == ISA_AVX2) step = step_avx2;
 #endif
-    return run_scalar(&wk, q, k, v, out, t_steps, blocks, seed, first, last);
+    return run_groups(&wk, step, q, k, v, out, t_steps, blocks, seed, first, last);
 }
 
 /* ------------------------------------------------------------------ spike x weight products */
