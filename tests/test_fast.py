@@ -135,3 +135,15 @@ def test_unavailable_path_is_a_clear_error(monkeypatch):
 def test_thread_count_must_be_available(threads):
     with pytest.raises(BackendError, match=f"threads={threads} is outside"):
         fast.FastBackend(threads=threads)
+
+
+def test_batched_calls_work_in_a_forked_child_after_the_parent_used_the_threads():
+    import multiprocessing
+
+    g = np.random.default_rng(9)
+    q, k, v = ((g.random((2, 4, 2, 6, 8)) < 0.5).astype(np.uint8) for _ in range(3))
+    config = SSAConfig(6, 8, 2, seed=3)
+    want = fast.FastBackend(threads=2).run(q, k, v, config)  # starts the parent's worker threads
+    with multiprocessing.get_context("fork").Pool(1) as children:
+        got = children.apply_async(fast.run, (q, k, v, config, 2)).get(timeout=60)
+    np.testing.assert_array_equal(got, want)

@@ -108,10 +108,15 @@ def cpu_threads() -> int:
         return os.cpu_count() or 1
 
 
-@lru_cache(maxsize=None)
 def pool() -> ThreadPoolExecutor:
-    """Worker threads shared by the native calls (each ctypes call releases the GIL)."""
-    return ThreadPoolExecutor(max_workers=cpu_threads(), thread_name_prefix="ssa-native")
+    """Worker threads shared by the native calls (each ctypes call releases the GIL); a forked
+    child gets its own (the parent's threads do not exist there)."""
+    return _pool_of(os.getpid())
+
+
+@lru_cache(maxsize=None)
+def _pool_of(pid: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=cpu_threads(), thread_name_prefix=f"ssa-native-{pid}")
 
 
 def _address(x: np.ndarray) -> int:
