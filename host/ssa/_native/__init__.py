@@ -3,7 +3,9 @@
 `kernel()` returns the loaded kernel or raises NativeUnavailable saying why (not built, does not
 load, another contract version). Its paths: `scalar` (portable C) and `avx2` (x86-64 with AVX2),
 the best one the CPU runs chosen at load; SSA_NATIVE_ISA=scalar|avx2 forces one (tests, bench).
-numpy arrays are passed as raw pointers, so callers hand in C-contiguous 0/1 byte arrays only.
+Besides SSA blocks (the `fast` backend) it serves the numpy runtime's exact spike x weight
+products and LIF, and the floor micro-benchmarks of `ssa bench`. numpy arrays are passed as raw
+pointers: `run` takes C-contiguous 0/1 byte arrays (checked by its caller), the others convert.
 """
 from __future__ import annotations
 
@@ -54,8 +56,11 @@ class NativeKernel:
         """x @ wt for C-contiguous float32 x [rows, K] holding small integers and wt [K, O] holding
         integers, visiting only non-zero inputs (exact); rows split over `threads` (None: all cores).
         None when the kernel does not take these sizes (O not a multiple of 64 on AVX2)."""
+        x, wt = (np.ascontiguousarray(a, dtype=np.float32) for a in (x, wt))
         rows, kdim = x.shape
         odim = wt.shape[1]
+        if wt.shape[0] != kdim:
+            raise BackendError(f"spike_linear: x has {kdim} columns but wt {wt.shape[0]} rows")
         y = np.empty((rows, odim), np.float32)
         if rows == 0:
             return y

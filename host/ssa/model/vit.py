@@ -10,8 +10,8 @@ from __future__ import annotations
 import ctypes
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
