@@ -1,6 +1,6 @@
 """Suite-wide rule: in CI (CI=true) or with SSA_REQUIRE_ALL=1, a skipped test fails unless it is skipped
 for a reason CI cannot change (no GPU, a golden vector beyond the default kernel build). A missing
-compiler, hls4ml, numba, torch or pynq would otherwise turn whole test files green without running."""
+compiler, the native kernel, hls4ml, torch or pynq would otherwise turn whole test files green without running."""
 import os
 
 import pytest

@@ -5,7 +5,6 @@ import os
 import pytest
 from click.testing import CliRunner
 
-pytest.importorskip("numba", reason="the bench times the fast backend (pip install ssa-fpga[fast])")
 pytest.importorskip("torch", reason="the bench times the torch backend and the PyTorch baselines")
 
 from ssa.cli.bench import bench  # noqa: E402
@@ -43,6 +42,14 @@ def test_quick_bench_writes_every_row(tmp_path):
     assert (tmp_path / "bench.md").read_text().count("| fast |") >= 3
     assert (tmp_path / "bench_growth.png").stat().st_size > 1000
     assert "× plain torch SSA" in result.output
+    floor = report["meta"]["floor"]  # the CPU's floor, and every one-thread CPU row against it
+    assert floor["ns_per_pair"] > 0 and floor["ns_per_draw"] > 0 and "Floor of this CPU" in result.output
+    for r in rows:
+        assert r["speedup_vs_paper_cpu"] == pytest.approx(2672.0 / r["us_per_block"])
+        assert (r["vs_floor"] is not None) == (r["threads"] == 1)
+        if r["vs_floor"] is not None:
+            block_floor = floor["block_us"][f"{r['n']},{r['dk']},{r['t']}"]
+            assert r["vs_floor"] == pytest.approx(r["us_per_block"] / block_floor)
 
 
 def test_cuda_device_without_cuda_is_a_clear_error(tmp_path):

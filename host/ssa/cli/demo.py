@@ -59,7 +59,7 @@ class CrossCheck:
 @click.command()
 @click.option("--bundle", type=click.Path(dir_okay=False, path_type=Path), default=None, help="model bundle (default: the bundled Fashion-MNIST model)")
 @click.option("--count", default=1000, show_default=True, type=click.IntRange(1), help="images to classify")
-@click.option("--backend", default="emulate", show_default=True, help="attention backend: emulate, fast, csim, pynq")
+@click.option("--backend", default="fast", show_default=True, help="attention backend: fast (native; the emulator if not built), emulate, csim, pynq")
 @click.option("--timesteps", type=click.IntRange(1, 1024), default=None, help="override the model's T")
 @click.option("--test-set", type=click.Path(file_okay=False, path_type=Path), default=None, help="directory of the full Fashion-MNIST IDX test set")
 @click.option("--batch", default=50, show_default=True, type=click.IntRange(1), help="images per batch")

@@ -45,15 +45,23 @@ def lif_multistep(x: np.ndarray, tau: float, v_threshold: float) -> np.ndarray:
     """Multi-step LIF on float32 inputs [T, ...] (decay_input, hard reset to 0), spikes as float32.
 
     H[t] = V[t-1] + (X[t] - V[t-1]) / tau;  S[t] = H[t] >= v_threshold;  V[t] = H[t]·(1 - S[t]).
-    Every step is one float32 operation in this order, as in ssa_quantize.neurons.MultiStepLIF.
+    Every step is one float32 operation in this order, as in ssa_quantize.neurons.MultiStepLIF
+    (computed in place in preallocated buffers: the same IEEE operations, fewer temporaries).
     """
     x = np.asarray(x, dtype=np.float32)
     tau32, vth32 = np.float32(tau), np.float32(v_threshold)
     v = np.zeros_like(x[0])
+    h = np.empty_like(v)
+    keep = np.empty_like(v)
+    fired = np.empty(v.shape, dtype=bool)
     out = np.empty_like(x)
     for t in range(x.shape[0]):
-        h = v + (x[t] - v) / tau32
-        s = (h - vth32 >= 0).astype(np.float32)
-        v = h * (np.float32(1) - s)
-        out[t] = s
+        np.subtract(x[t], v, out=h)
+        h /= tau32
+        h += v  # v + (x - v) / tau: float32 addition is commutative
+        np.subtract(h, vth32, out=keep)
+        np.greater_equal(keep, 0, out=fired)
+        out[t] = fired
+        np.subtract(np.float32(1), out[t], out=keep)
+        np.multiply(h, keep, out=v)
     return out

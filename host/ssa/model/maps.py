@@ -99,23 +99,24 @@ def record(model: SpikingViT, images: np.ndarray, first_index: int = 0, mode: st
     counts = {name: np.zeros(layers) for name in RATE_NAMES}
     scores, expected, logits = [], [], []
     spikes: dict[tuple[int, str], list[np.ndarray]] = {}
-    kept: dict[tuple[int, str], np.ndarray] = {}  # this batch's spikes
+    chunks: dict[tuple[int, str], list[np.ndarray]] = {}  # this batch's spikes, as the model's image chunks
 
     def probe(name: str, layer: int, x: np.ndarray) -> None:
         if name not in _OBSERVED:
             return
         name = _OBSERVED[name]
-        kept[layer, name] = x
+        chunks.setdefault((layer, name), []).append(x)
         sums[name][layer] += float(x.sum(dtype=np.float64))
         counts[name][layer] += x.size
 
     for lo in range(0, len(images), batch):
-        kept.clear()
+        chunks.clear()
         model.recorder = probe
         try:
             logits.append(model.logits(images[lo:lo + batch], first_index=first_index + lo))
         finally:
             model.recorder = None
+        kept = {key: np.concatenate(parts, axis=1) for key, parts in chunks.items()}  # [T, B, ...]: images on axis 1
         layer_scores, layer_expected = [], []
         for layer in range(layers):
             q, k, v = (kept[layer, m].astype(np.uint8) for m in "qkv")

@@ -7,17 +7,19 @@ and bit-exact across backends.
 """
 from __future__ import annotations
 
+import ctypes
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from ssa.contract.config import SSAConfig, check_int
 from ssa.contract.prng import model_call_seed
-from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
+from ssa.errors import BundleError, ConfigError, ImageError, ShapeError, SSAError
 from ssa.model.bundle import Bundle, load_bundle
 from ssa.model.coding import encode_direct, encode_pixels, lif_multistep, pad_images
 from ssa.model.schema import ModelSpec, expected_arrays
@@ -29,20 +31,71 @@ class AttentionBackend(Protocol):
     def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -> np.ndarray: ...
 
 
+@lru_cache(maxsize=None)
+def keep_freed_memory() -> bool:
+    """Keep freed activations in the heap instead of returning them to the OS (glibc only).
+
+    A forward pass allocates and frees a few MB per layer and image chunk; by default glibc maps
+    each with mmap and unmaps it on free, so every chunk page-faults its memory back in (a fifth of
+    the CPU time of `ssa demo`). Raising the mmap and trim thresholds keeps that memory for reuse;
+    the process then holds on to its peak heap. Process-wide, once; False where not glibc.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    mb = 1 << 20
+    return all(mallopt(option, value) == 1 for option, value in ((m_mmap_threshold, 32 * mb), (m_trim_threshold, 512 * mb), (m_top_pad, 64 * mb)))
+
+
+def _spike_kernel() -> Any:
+    """The native kernel for spike x weight products, or None (then BLAS does them)."""
+    try:
+        from ssa import _native
+
+        return _native.kernel()
+    except SSAError:
+        return None
+
+
 @dataclass(frozen=True)
 class LinearUnit:
-    """QuantLinear + folded BatchNorm: y = (x @ Wᵀ) · scale + bias with integer W."""
+    """QuantLinear + folded BatchNorm: y = (x @ Wᵀ) · scale + bias with integer W.
+
+    Inputs are spikes or small spike counts, so x @ Wᵀ is an exact integer sum (docs/bundle.md)
+    whatever the summation order. It runs on all time steps and images at once: in the native
+    kernel, which visits only the non-zero inputs (most are zero), where available, else as one
+    float32 BLAS product with BLAS's own threads. Several units sharing an input (Q, K, V) are
+    fused into one product with `LinearUnit.concat`.
+    """
 
     weight: np.ndarray  # float32 holding int8 values, [out, in]
     scale: np.ndarray
     bias: np.ndarray
+    weight_t: np.ndarray = field(init=False, repr=False)  # C-contiguous [in, out], cast once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weight_t", np.ascontiguousarray(self.weight.T, dtype=np.float32))
 
     @classmethod
     def from_bundle(cls, bundle: Bundle, name: str) -> "LinearUnit":
         return cls(bundle[f"{name}.weight"].astype(np.float32), bundle[f"{name}.scale"], bundle[f"{name}.bias"])
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return (x.astype(np.float32) @ self.weight.T) * self.scale + self.bias
+    @classmethod
+    def concat(cls, units: list["LinearUnit"]) -> "LinearUnit":
+        """One unit whose outputs are those of `units` side by side (same input)."""
+        return cls(*(np.concatenate([getattr(u, f) for u in units]) for f in ("weight", "scale", "bias")))
+
+    def __call__(self, x: np.ndarray, kernel: Any = None) -> np.ndarray:
+        """(x @ Wᵀ) · scale + bias over the last axis of x; `kernel`: the native kernel or None."""
+        flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1, x.shape[-1])
+        y = kernel.spike_linear(flat, self.weight_t) if kernel is not None else None
+        if y is None:
+            y = flat @ self.weight_t
+        y *= self.scale
+        y += self.bias
+        return y.reshape(x.shape[:-1] + (y.shape[-1],))
 
 
 @dataclass
@@ -76,8 +129,15 @@ class SpikingViT:
         self.pos = bundle["pos_embedding"]
         self.layers = [{part: LinearUnit.from_bundle(bundle, f"layers.{l}.{part}.unit")
                         for part in ("q", "k", "v", "proj", "mlp1", "mlp2")} for l in range(self.depth)]
-        self.head_weight = bundle["head.weight"].astype(np.float32) * bundle["head.weight_scale"].reshape(-1, 1)
-        self.head_bias = bundle["head.bias"]
+        for units in self.layers:
+            units["qkv"] = LinearUnit.concat([units["q"], units["k"], units["v"]])
+        self.spike_kernel = _spike_kernel()
+        keep_freed_memory()
+        #: Images run through the encoder together: few enough that a layer's activations stay in
+        #: cache (images are independent; results do not depend on it).
+        self.chunk_images = 16
+        self.head_weight = (bundle["head.weight"].astype(np.float32) * bundle["head.weight_scale"].astype(np.float32).reshape(-1, 1))
+        self.head_bias = bundle["head.bias"].astype(np.float32)
         self.backend = _as_backend(backend)
         self.stats = RunStats()
 
@@ -134,15 +194,21 @@ class SpikingViT:
     def logits_from_spikes(self, spikes: np.ndarray, first_index: int = 0) -> np.ndarray:
         """Logits from the coded (padded) input [T, B, C, H, W] of :meth:`encode`."""
         self.stats = RunStats()
+        pooled = [self._features(spikes[:, lo:lo + self.chunk_images], first_index + lo) for lo in range(0, spikes.shape[1], self.chunk_images)]
+        return np.concatenate(pooled) @ self.head_weight.T + self.head_bias
+
+    def _features(self, spikes: np.ndarray, first_index: int) -> np.ndarray:
+        """Mean-pooled features [B, D] of input spikes [T, B, C, H, W] (images first_index, ...)."""
         patches = self._patchify(spikes)
         self._record("patch", -1, patches)
-        x = self._lif(self.patch_unit(patches) + self.pos)
+        x = self._lif(self.patch_unit(patches, self.spike_kernel) + self.pos)
         for l, units in enumerate(self.layers):
             x = self._encoder_layer(x, l, units, first_index)
-        return x.mean(axis=(0, 2), dtype=np.float32) @ self.head_weight.T + self.head_bias
+        return x.mean(axis=(0, 2), dtype=np.float32)
 
     def _lif(self, x: np.ndarray) -> np.ndarray:
-        return lif_multistep(x, self.tau, self.v_threshold)
+        spikes = self.spike_kernel.lif(x, self.tau, self.v_threshold) if self.spike_kernel is not None else None
+        return spikes if spikes is not None else lif_multistep(x, self.tau, self.v_threshold)
 
     def _patchify(self, x: np.ndarray) -> np.ndarray:
         t, b, c, h, w = x.shape
@@ -153,16 +219,18 @@ class SpikingViT:
     def _encoder_layer(self, x: np.ndarray, layer: int, units: dict[str, LinearUnit], first_index: int) -> np.ndarray:
         t, b, n, d = x.shape
         h = self.heads
+        kernel = self.spike_kernel
         self._record("qkv_in", layer, x)
-        q, k, v = (self._lif(units[m](x)).reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for m in "qkv")
-        attn = self._attention(q, k, v, layer, first_index).astype(np.float32)
+        qkv = self._lif(units["qkv"](x, kernel))  # Q, K and V share the LIF parameters: one pass
+        q, k, v = (qkv[..., m * d:(m + 1) * d].reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for m in range(3))
+        attn = self._attention(q, k, v, layer, first_index)
         for name, spikes in (("q", q), ("k", k), ("v", v), ("attn", attn)):
             self._record(name, layer, spikes)
-        x = x + self._lif(units["proj"](attn.transpose(0, 1, 3, 2, 4).reshape(t, b, n, d)))
+        x = x + self._lif(units["proj"](attn.transpose(0, 1, 3, 2, 4).reshape(t, b, n, d), kernel))
         self._record("mlp_in", layer, x)
-        hidden = self._lif(units["mlp1"](x))
+        hidden = self._lif(units["mlp1"](x, kernel))
         self._record("mlp1", layer, hidden)
-        return x + self._lif(units["mlp2"](hidden))
+        return x + self._lif(units["mlp2"](hidden, kernel))
 
     def _record(self, name: str, layer: int, tensor: np.ndarray) -> None:
         if self.recorder is not None:

@@ -7,8 +7,11 @@ ANN attention (scaled dot-product softmax, one pass, no time steps). Bit-exact r
 against the reference emulator on the first blocks of the very inputs they were timed on.
 
 Timing: warm-up calls (JIT compilation, caches), then repeats of an adaptive number of calls,
-median; CUDA rows synchronise; "1" in the threads column means numba and torch were pinned to
-one thread. Run as `ssa bench` or `python -m ssa.cost.bench`.
+median; one-thread CPU rows in CPU time (robust on a shared machine: `fast` and the floor in the
+calling thread's, where they run, the others in the process's), the others in wall time; CUDA rows synchronise; "1" in the threads column means `fast` and torch ran on one thread.
+Every row is also given as a ratio to plain PyTorch SSA and to the paper's CPU block (2 672 µs),
+and one-thread CPU rows as a ratio to the floor of this CPU (`floor.py`: measured AND + popcount
++ compare and xorshift rates). Run as `ssa bench` or `python -m ssa.cost.bench`.
 """
 from __future__ import annotations
 

@@ -86,14 +86,15 @@ def _fast_candidates(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSACon
     except SSAError as exc:
         skipped.append(f"fast: {exc}")
         return []
-    rows: list[Candidate] = [("fast", "cpu", 1, lambda: one.run(q, k, v, config), np.asarray, "numba, bit-packed")]
+    path = one.kernel.isa if one.native else "NOT BUILT: numpy emulator"
+    rows: list[Candidate] = [("fast", "cpu", 1, lambda: one.run(q, k, v, config), np.asarray, f"native C kernel ({path}), bit-packed")]
     if q.shape[1] > 1 and threads > 1:
         try:
             many = FastBackend(threads=threads)
         except SSAError as exc:
             skipped.append(f"fast with {threads} threads: {exc}")
             return rows
-        rows.append(("fast", "cpu", threads, lambda: many.run(q, k, v, config), np.asarray, "numba prange over blocks"))
+        rows.append(("fast", "cpu", threads, lambda: many.run(q, k, v, config), np.asarray, f"native C kernel ({path}), blocks over {threads} threads"))
     return rows
 
 

@@ -53,6 +53,8 @@ class Row:
     bit_exact: bool | None  # None: a baseline that is not meant to be bit-exact
     speedup_vs_plain: float | None = None
     note: str = ""
+    vs_floor: float | None = None  # µs/block over the CPU's floor (one-thread CPU rows)
+    speedup_vs_paper_cpu: float | None = None  # the paper's 2 672 µs CPU block over this row
 
 
 @dataclass

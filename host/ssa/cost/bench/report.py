@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ssa import _native
 from ssa.cost.bench.candidates import torch_available
 from ssa.cost.bench.plan import Plan, Report
+from ssa.errors import SSAError
 
 
 def cpu_model() -> str:
@@ -34,10 +36,10 @@ def machine_info(plan: Plan, cuda: bool) -> dict:
         "numpy": np.__version__,
         "plan": asdict(plan),
     }
-    with contextlib.suppress(ImportError):
-        import numba
-
-        info["numba"] = numba.__version__
+    with contextlib.suppress(OSError, AttributeError):
+        info["load_average"] = [round(x, 2) for x in os.getloadavg()]  # other work sharing the machine
+    with contextlib.suppress(SSAError):
+        info["native"] = _native.kernel().isa
     if torch_available():
         import torch
 
@@ -58,17 +60,28 @@ def to_markdown(report: Report) -> str:
     m = report.meta
     lines = [
         f"Machine: {m['cpu']}, {m['cpu_count']} cores" + (f", GPU {m['gpu']}" if "gpu" in m else "") + f"; {m['date_utc']}.",
-        f"Python {m['python']}, numpy {m['numpy']}, numba {m.get('numba', '-')}, torch {m.get('torch', '-')}.",
+        f"Python {m['python']}, numpy {m['numpy']}, native kernel path {m.get('native', '-')}, torch {m.get('torch', '-')}"
+        + (f"; load average {', '.join(map(str, m['load_average']))} on {m['cpu_count']} cores." if "load_average" in m else "."),
+    ]
+    if "floor" in m:
+        f = m["floor"]
+        sizes = "; ".join(f"N, D_K, T = {key.replace(',', ', ')}: {us:,.2f} µs" for key, us in f["block_us"].items())
+        lines.append(f"Floor of this CPU, one core ({f['isa']}): {f['ns_per_pair']:.3f} ns per AND+popcount+compare word pair, "
+                     f"{f['ns_per_draw']:.3f} ns per xorshift32 draw → per block {sizes}.")
+    lines += [
+        "One-thread CPU rows are CPU time (`fast` and the floor: of the calling thread; others: of the process), other rows wall time; × floor only for one-thread CPU rows.",
         "",
-        "| impl | device | N | D_K | T | blocks | threads | µs/block | blocks/s | × plain torch SSA | bit-exact | note |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| impl | device | N | D_K | T | blocks | threads | µs/block | blocks/s | × floor | × plain torch SSA | × paper CPU (2 672 µs) | bit-exact | note |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in report.rows:
         exact = "baseline" if r.bit_exact is None else ("yes" if r.bit_exact else "**NO**")
         speed = f"{r.speedup_vs_plain:.2f}" if r.speedup_vs_plain else "-"
+        floor = f"{r.vs_floor:.2f}" if r.vs_floor else "-"
+        paper = f"{r.speedup_vs_paper_cpu:,.1f}" if r.speedup_vs_paper_cpu else "-"
         lines.append(
             f"| {r.impl} | {r.device} | {r.n} | {r.dk} | {r.t} | {r.blocks} | {r.threads} | {r.us_per_block:,.2f} | "
-            f"{r.blocks_per_s:,.0f} | {speed} | {exact} | {r.note} |"
+            f"{r.blocks_per_s:,.0f} | {floor} | {speed} | {paper} | {exact} | {r.note} |"
         )
     if report.skipped:
         lines += ["", "Skipped:", *[f"- {s}" for s in report.skipped]]

@@ -17,25 +17,26 @@ from ssa.cost.bench.candidates import (
     timed_on,
     torch_available,
 )
+from ssa.cost.bench.floor import PAPER_CPU_US, Floor, measure_floor
 from ssa.cost.bench.plan import CHECK_BLOCKS, SEED, Plan, Report, Row, make_inputs
 from ssa.cost.bench.report import machine_info
 from ssa.errors import SSAError
 
 
-def time_call(call: Callable[[], object], min_repeat_s: float, repeats: int, warmup: int = 2) -> float:
+def time_call(call: Callable[[], object], min_repeat_s: float, repeats: int, warmup: int = 2, clock: Callable[[], float] = time.perf_counter) -> float:
     """Median seconds of one call: warm-up, then `repeats` repeats of enough calls to last min_repeat_s."""
     for _ in range(warmup):
         call()
-    start = time.perf_counter()
+    start = clock()
     call()
-    once = max(time.perf_counter() - start, 1e-9)
+    once = max(clock() - start, 1e-9)
     number = max(1, int(min_repeat_s / once))
     samples = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         for _ in range(number):
             call()
-        samples.append((time.perf_counter() - start) / number)
+        samples.append((clock() - start) / number)
     return statistics.median(samples)
 
 
@@ -56,8 +57,9 @@ def _measure(candidate: Candidate, config: SSAConfig, blocks: int, plan: Plan, r
     impl, device, threads, call, to_numpy, note = candidate
     timed = timed_on(call, device)
     pin = torch_threads(threads) if torch_available() else contextlib.nullcontext()
+    clock = _clock(impl, device, threads)
     with pin:
-        seconds = time_call(timed, plan.min_repeat_s, plan.repeats)
+        seconds = time_call(timed, plan.min_repeat_s, plan.repeats, clock=clock)
         out = timed()
     exact = None
     if to_numpy is not None:
@@ -65,6 +67,19 @@ def _measure(candidate: Candidate, config: SSAConfig, blocks: int, plan: Plan, r
         exact = bool(np.array_equal(got, reference))
     per_block = seconds / blocks
     return Row(impl, device, config.n, config.dk, config.t, blocks, threads, per_block * 1e6, 1.0 / per_block, exact, note=note)
+
+
+#: Implementations whose one-thread rows run entirely in the calling thread (timed like the floor).
+CALLING_THREAD_IMPLS = ("fast",)
+
+
+def _clock(impl: str, device: str, threads: int) -> Callable[[], float]:
+    """CPU time for one-thread CPU rows (robust on a shared machine): the calling thread's where all
+    the work runs there, like the floor, else the process's (library threads included, also when
+    they only spin); wall time for the others."""
+    if device != "cpu" or threads != 1:
+        return time.perf_counter
+    return time.thread_time if impl in CALLING_THREAD_IMPLS else time.process_time
 
 
 def _cases(plan: Plan, cuda: bool) -> list[tuple[str, int, int]]:
@@ -77,12 +92,16 @@ def _cases(plan: Plan, cuda: bool) -> list[tuple[str, int, int]]:
     return cases
 
 
-def _add_speedups(rows: list[Row]) -> None:
-    """speedup_vs_plain = plain-torch-ssa µs/block / this row's, same device, N and blocks."""
+def _add_ratios(rows: list[Row], floor: Floor | None) -> None:
+    """Each row against plain-torch-ssa (same device, N, blocks), the paper's CPU block and, on one
+    CPU thread, the floor of this CPU."""
     plain = {(r.device, r.n, r.blocks): r.us_per_block for r in rows if r.impl == "plain-torch-ssa"}
     for r in rows:
         base = plain.get((r.device, r.n, r.blocks))
         r.speedup_vs_plain = base / r.us_per_block if base else None
+        r.speedup_vs_paper_cpu = PAPER_CPU_US / r.us_per_block
+        if floor is not None and r.device == "cpu" and r.threads == 1:
+            r.vs_floor = r.us_per_block / floor.block_us(r.n, r.dk, r.t)
 
 
 def _progress(items: list, desc: str, enabled: bool) -> Iterator:
@@ -100,6 +119,7 @@ def run_plan(plan: Plan, device: str = "auto", progress: bool = True) -> Report:
     if device == "cuda" and not cuda:
         raise SSAError("--device cuda but torch.cuda.is_available() is False; use --device cpu or auto, or a machine with a CUDA GPU")
     report = Report(meta=machine_info(plan, cuda))
+    floor = _floor(plan, report)
     cases = _cases(plan, cuda)
     for dev, n, blocks in _progress(cases, "bench", progress):
         config = SSAConfig(n=n, dk=plan.dk, t=plan.t, seed=SEED)
@@ -108,10 +128,21 @@ def run_plan(plan: Plan, device: str = "auto", progress: bool = True) -> Report:
         reference = emulator.run(q[:, :check], k[:, :check], v[:, :check], config)
         for candidate in candidates(q, k, v, config, dev, plan.threads, report.skipped, plan.compiled):
             report.rows.append(_measure(candidate, config, blocks, plan, reference))
-    _add_speedups(report.rows)
+    _add_ratios(report.rows, floor)
     report.skipped = sorted(set(report.skipped))
     report.sweeps = run_sweeps(plan, cuda, progress)
     return report
+
+
+def _floor(plan: Plan, report: Report) -> Floor | None:
+    """The CPU's floor (into report.meta), or None with a skipped line without the native library."""
+    try:
+        floor = measure_floor(plan.min_repeat_s, plan.repeats)
+    except SSAError as exc:
+        report.skipped.append(f"floor: {exc}")
+        return None
+    report.meta["floor"] = floor.as_dict() | {"block_us": {f"{n},{plan.dk},{plan.t}": floor.block_us(n, plan.dk, plan.t) for n in plan.sizes}}
+    return floor
 
 
 def run_sweeps(plan: Plan, cuda: bool, progress: bool) -> dict:
