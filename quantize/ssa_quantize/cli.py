@@ -1,18 +1,40 @@
-"""Click commands ``train``, ``evaluate`` and ``export`` (wired into the ``ssa`` CLI)."""
+"""Click commands ``train``, ``evaluate`` and ``export`` (wired into the ``ssa`` CLI).
+
+This module imports neither torch nor Brevitas: `ssa train --help` works in the quick-start install,
+and a command run without the ``train`` extra ends in one line naming the pip command.
+"""
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
-from .attention import ATTENTIONS
+from ssa.errors import MissingExtraError
 from ssa.model.datasets import DATASETS, load_dataset
-from .evaluation import EVAL_MODES, evaluate as run_evaluation
-from .export import BUNDLE_NAME, ONNX_FORMATS, export_onnx, write_bundle
-from .model import ModelConfig
-from .training import (CHECKPOINT, TrainConfig, load_checkpoint, model_from_checkpoint, pick_device, seed_everything,
-                       train as run_training)
+
+from .names import ATTENTIONS, BUNDLE_NAME, CHECKPOINT, EVAL_MODES, ONNX_FORMATS
+
+#: Top-level modules of the ``train`` extra (pyproject.toml).
+TRAIN_MODULES = frozenset({"torch", "brevitas", "onnx", "onnxoptimizer", "onnxruntime", "matplotlib"})
+TRAIN_INSTALL = 'pip install -e ".[train]" (from a clone; or pip install "ssa-fpga[train]")'
+
+
+def needs_train_extra(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a missing module of the ``train`` extra into a MissingExtraError naming the pip line."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in TRAIN_MODULES:
+                raise
+            raise MissingExtraError(f"`ssa {command.__name__}` needs the train extra ({exc.name} is not installed): {TRAIN_INSTALL}") from exc
+
+    return wrapper
 
 
 @click.command()
@@ -38,10 +60,14 @@ from .training import (CHECKPOINT, TrainConfig, load_checkpoint, model_from_chec
 @click.option("--max-minutes", type=float, default=None, help="Stop after the epoch that would overrun this budget.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Train on the first LIMIT images only (smoke tests).")
 @click.option("--eval-limit", type=click.IntRange(1), default=None, help="Evaluate each epoch on the first EVAL_LIMIT test images only.")
+@needs_train_extra
 def train(dataset: str, data_dir: Path | None, attention: str, timesteps: int, patch: int | None, embed_dim: int, depth: int,
           heads: int, mlp_ratio: int, epochs: int, batch_size: int, lr: float, weight_decay: float, seed: int, amp: bool,
           device: str | None, out_dir: Path, max_minutes: float | None, limit: int | None, eval_limit: int | None) -> None:
     """Train a spiking ViT (ssa, spikformer or ann attention) and write a resumable checkpoint."""
+    from .model import ModelConfig
+    from .training import TrainConfig, pick_device, train as run_training
+
     data = load_dataset(dataset, data_dir)
     channels, size, _ = data.image_shape
     model_config = ModelConfig(attention=attention, timesteps=timesteps, image_size=size, channels=channels,
@@ -67,9 +93,13 @@ def train(dataset: str, data_dir: Path | None, attention: str, timesteps: int, p
 @click.option("--threads", type=click.IntRange(1), default=1, show_default=True, help="Parallel emulator threads (lfsr mode).")
 @click.option("--device", default=None)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the result as JSON.")
+@needs_train_extra
 def evaluate(run_dir: Path, mode: str, seed: int, data_dir: Path | None, limit: int | None, batch_size: int,
              threads: int, device: str | None, output: Path | None) -> None:
     """Test accuracy of a trained checkpoint in ideal or lfsr mode."""
+    from .evaluation import evaluate as run_evaluation
+    from .training import load_checkpoint, model_from_checkpoint, pick_device, seed_everything
+
     state = load_checkpoint(run_dir / CHECKPOINT)
     dev = pick_device(device)
     seed_everything(seed)  # also turns TF32 off: lfsr mode needs exact float32 integer sums
@@ -92,8 +122,12 @@ def evaluate(run_dir: Path, mode: str, seed: int, data_dir: Path | None, limit: 
 @click.option("--evaluation", type=click.Path(dir_okay=False, exists=True, path_type=Path), multiple=True,
               help="JSON written by `evaluate --output`; its accuracy goes into the manifest (repeatable).")
 @click.option("--onnx", "onnx_format", type=click.Choice(ONNX_FORMATS + ("none",)), default="qcdq", show_default=True)
+@needs_train_extra
 def export(run_dir: Path, out_dir: Path, seed: int, evaluation: tuple[Path, ...], onnx_format: str) -> None:
     """Write the host bundle (OUT/bundle.npz) and ONNX files of the INT8 units (OUT/onnx/)."""
+    from .export import export_onnx, write_bundle
+    from .training import load_checkpoint, model_from_checkpoint
+
     state = load_checkpoint(run_dir / CHECKPOINT)
     model = model_from_checkpoint(state)
     accuracy = {}

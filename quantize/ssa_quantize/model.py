@@ -31,7 +31,8 @@ from torch import nn
 
 from ssa.errors import ConfigError
 
-from .attention import ATTENTIONS, AttentionCore, Sampler, TorchSampler
+from .attention import AttentionCore, Sampler, TorchSampler
+from .names import ATTENTIONS
 from .neurons import MultiStepLIF
 
 WEIGHT_BITS = 8

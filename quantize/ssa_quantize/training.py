@@ -25,8 +25,8 @@ from ssa.errors import CheckpointError
 from ssa.model.datasets import Dataset, Split
 from .evaluation import evaluate, images_to_float
 from .model import ModelConfig, SpikingViT
+from .names import CHECKPOINT
 
-CHECKPOINT = "checkpoint.pt"
 LOG = "log.json"
 CHECKPOINT_FORMAT = "ssa-quantize-checkpoint"
 CHECKPOINT_VERSION = 1

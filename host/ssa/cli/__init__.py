@@ -11,15 +11,17 @@ import click
 
 from ssa.errors import SSAError
 
-SUBCOMMANDS: dict[str, str] = {
-    "emulate": "ssa.cli.emulate:emulate",
-    "verify": "ssa.cli.verify:verify",
-    "bench": "ssa.cli.bench:bench",
-    "notebooks": "ssa.cli.notebooks:notebooks",
-    "demo": "ssa.cli.demo:demo",
-    "train": "ssa_quantize.cli:train",
-    "evaluate": "ssa_quantize.cli:evaluate",
-    "export": "ssa_quantize.cli:export",
+#: name -> ("module:attribute" of the click command, one-line help shown by `ssa --help`). The help
+#: lives here so that listing the commands imports none of them (the training ones need torch).
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "emulate": ("ssa.cli.emulate:emulate", "One random block on the emulator; checks its spike rates."),
+    "verify": ("ssa.cli.verify:verify", "Random blocks through two backends; exit 1 unless bit-exact."),
+    "bench": ("ssa.cli.bench:bench", "Time every SSA implementation and the cost growth with N and T."),
+    "notebooks": ("ssa.cli.notebooks:notebooks", "Copy the bundled Jupyter notebooks into a folder."),
+    "demo": ("ssa.cli.demo:demo", "Classify Fashion-MNIST images with the bundled spiking ViT."),
+    "train": ("ssa_quantize.cli:train", "Train a spiking ViT with SSA attention (train extra)."),
+    "evaluate": ("ssa_quantize.cli:evaluate", "A checkpoint's test accuracy, ideal or lfsr (train extra)."),
+    "export": ("ssa_quantize.cli:export", "A checkpoint's bundle and ONNX files (train extra)."),
 }
 
 
@@ -30,11 +32,16 @@ class LazyGroup(click.Group):
         return sorted(SUBCOMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = SUBCOMMANDS.get(name)
-        if target is None:
+        entry = SUBCOMMANDS.get(name)
+        if entry is None:
             return None
-        module, attr = target.split(":")
+        module, attr = entry[0].split(":")
         return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `ssa --help`, from SUBCOMMANDS alone (imports no command)."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, SUBCOMMANDS[name][1]) for name in self.list_commands(ctx)])
 
     def invoke(self, ctx: click.Context):
         """Run the subcommand; the stack's typed errors become one-line CLI errors, not tracebacks."""
