@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import click
 
+from ssa.cli.params import FiniteFloat, NonEmptyPath, OutputDir, OutputFile
+from ssa.contract.config import CONTRACT_LIMITS
 from ssa.errors import MissingExtraError
 from ssa.model.datasets import DATASETS, load_dataset
 
@@ -39,10 +41,10 @@ def needs_train_extra(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.command()
 @click.option("--dataset", type=click.Choice(DATASETS), default="fashion-mnist", show_default=True)
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--data-dir", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Folder with the data set's files (default: /usr/share/datasets/fashion-mnist for fashion-mnist).")
 @click.option("--attention", type=click.Choice(ATTENTIONS), default="ssa", show_default=True)
-@click.option("--timesteps", type=click.IntRange(1), default=10, show_default=True, help="T (ignored by ann, which runs one step).")
+@click.option("--timesteps", type=click.IntRange(1, CONTRACT_LIMITS.t_max), default=10, show_default=True, help="T (ignored by ann, which runs one step).")
 @click.option("--patch", type=click.IntRange(1), default=None, help="Patch side (default: image side / 4, i.e. 7 for 28x28, 8 for 32x32: N = 16).")
 @click.option("--embed-dim", type=click.IntRange(1), default=128, show_default=True)
 @click.option("--depth", type=click.IntRange(1), default=6, show_default=True)
@@ -50,14 +52,14 @@ def needs_train_extra(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--mlp-ratio", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--epochs", type=click.IntRange(1), default=20, show_default=True)
 @click.option("--batch-size", type=click.IntRange(1), default=256, show_default=True)
-@click.option("--lr", type=float, default=2e-3, show_default=True)
-@click.option("--weight-decay", type=float, default=0.05, show_default=True)
+@click.option("--lr", type=FiniteFloat(0.0, min_open=True), default=2e-3, show_default=True)
+@click.option("--weight-decay", type=FiniteFloat(0.0), default=0.05, show_default=True)
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 @click.option("--amp/--no-amp", default=True, show_default=True, help="bf16 autocast on GPU.")
 @click.option("--device", default=None, help="torch device (default: cuda when present, else cpu).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=OutputDir(), required=True,
               help="Run folder: checkpoint.pt and log.json; an existing checkpoint is resumed.")
-@click.option("--max-minutes", type=float, default=None, help="Stop after the epoch that would overrun this budget.")
+@click.option("--max-minutes", type=FiniteFloat(0.0, min_open=True), default=None, help="Stop after the epoch that would overrun this budget.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Train on the first LIMIT images only (smoke tests).")
 @click.option("--eval-limit", type=click.IntRange(1), default=None, help="Evaluate each epoch on the first EVAL_LIMIT test images only.")
 @needs_train_extra
@@ -82,17 +84,17 @@ def train(dataset: str, data_dir: Path | None, attention: str, timesteps: int, p
 
 
 @click.command()
-@click.option("--checkpoint", "run_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--checkpoint", "run_dir", type=NonEmptyPath(file_okay=False, path_type=Path), required=True,
               help="Run folder written by `train`.")
 @click.option("--mode", type=click.Choice(EVAL_MODES), default="ideal", show_default=True,
               help="ideal: torch RNG; lfsr: hardware-exact streams through ssa.backends.emulator.run.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--data-dir", type=NonEmptyPath(file_okay=False, path_type=Path), default=None)
 @click.option("--limit", type=click.IntRange(1), default=None, help="Evaluate the first LIMIT test images only.")
 @click.option("--batch-size", type=click.IntRange(1), default=1000, show_default=True)
 @click.option("--threads", type=click.IntRange(1), default=1, show_default=True, help="Parallel emulator threads (lfsr mode).")
 @click.option("--device", default=None)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the result as JSON.")
+@click.option("--output", type=OutputFile(), default=None, help="Also write the result as JSON (checked for writing first).")
 @needs_train_extra
 def evaluate(run_dir: Path, mode: str, seed: int, data_dir: Path | None, limit: int | None, batch_size: int,
              threads: int, device: str | None, output: Path | None) -> None:
@@ -116,10 +118,10 @@ def evaluate(run_dir: Path, mode: str, seed: int, data_dir: Path | None, limit: 
 
 
 @click.command()
-@click.option("--checkpoint", "run_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--checkpoint", "run_dir", type=NonEmptyPath(file_okay=False, path_type=Path), required=True)
+@click.option("--out", "out_dir", type=OutputDir(), required=True)
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True, help="Seed recorded in the bundle for lfsr inference.")
-@click.option("--evaluation", type=click.Path(dir_okay=False, exists=True, path_type=Path), multiple=True,
+@click.option("--evaluation", type=NonEmptyPath(dir_okay=False, exists=True, path_type=Path), multiple=True,
               help="JSON written by `evaluate --output`; its accuracy goes into the manifest (repeatable).")
 @click.option("--onnx", "onnx_format", type=click.Choice(ONNX_FORMATS + ("none",)), default="qcdq", show_default=True)
 @needs_train_extra

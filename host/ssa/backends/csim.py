@@ -95,8 +95,19 @@ def find_compiler() -> list[str]:
 
 
 def cache_dir() -> Path:
-    """Where builds are kept: $SSA_CACHE_DIR, default ~/.cache/ssa/csim."""
-    return Path(os.environ.get("SSA_CACHE_DIR") or Path.home() / ".cache" / "ssa" / "csim")
+    """Where builds are kept: $SSA_CACHE_DIR, default ~/.cache/ssa/csim (created; BackendError if it cannot be)."""
+    env = os.environ.get("SSA_CACHE_DIR", "")
+    path = Path(env) if env.strip() else Path.home() / ".cache" / "ssa" / "csim"
+    where = f"SSA_CACHE_DIR={env!r}" if env.strip() else f"the C-simulation cache {path}"
+    if path.exists() and not path.is_dir():
+        raise BackendError(f"{where} is a file, not a folder; point SSA_CACHE_DIR at a writable folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackendError(f"cannot create {where}: {exc.strerror or exc}; point SSA_CACHE_DIR at a writable folder") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise BackendError(f"{where} is not writable; point SSA_CACHE_DIR at a writable folder")
+    return path
 
 
 _compiler_ids: dict[tuple[str, ...], str] = {}
@@ -133,8 +144,11 @@ def _compile(prefix: str, flags: tuple[str, ...], sources: tuple[str, ...], limi
     target = cache_dir() / f"{prefix}_{_build_key(command, all_flags, root)}{'.so' if '-shared' in flags else ''}"
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{prefix}_")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{prefix}_")
+    except OSError as exc:
+        raise BackendError(f"cannot write a C-simulation build into {target.parent}: {exc.strerror or exc}; "
+                           "point SSA_CACHE_DIR at a writable folder") from exc
     os.close(fd)
     argv = [*command, *all_flags, *(str(root / s) for s in sources), "-o", tmp]
     try:

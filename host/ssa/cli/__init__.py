@@ -25,7 +25,18 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class LazyGroup(click.Group):
+class TypedErrorGroup(click.Group):
+    """A click group whose commands' typed errors (ssa.errors) end in one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        """Run the subcommand; an SSAError becomes `Error: <Type>: <message>` and exit code 1."""
+        try:
+            return super().invoke(ctx)
+        except SSAError as exc:
+            raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
+
+
+class LazyGroup(TypedErrorGroup):
     """A click group that imports a subcommand's module only when it is used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -42,13 +53,6 @@ class LazyGroup(click.Group):
         """The command list of `ssa --help`, from SUBCOMMANDS alone (imports no command)."""
         with formatter.section("Commands"):
             formatter.write_dl([(name, SUBCOMMANDS[name][1]) for name in self.list_commands(ctx)])
-
-    def invoke(self, ctx: click.Context):
-        """Run the subcommand; the stack's typed errors become one-line CLI errors, not tracebacks."""
-        try:
-            return super().invoke(ctx)
-        except SSAError as exc:
-            raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -19,6 +19,7 @@ from ssa.contract.prng import model_call_seed
 from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
 from ssa.model.bundle import Bundle, load_bundle
 from ssa.model.coding import encode_pixels, lif_multistep
+from ssa.model.threads import DEFAULT_BLAS_THREADS, blas_threads
 
 SUPPORTED_ATTENTION = ("ssa", "spikformer")
 
@@ -59,6 +60,9 @@ class RunStats:
 
 class SpikingViT:
     """The bundle's model on numpy; attention blocks on `backend`."""
+
+    #: BLAS threads of the model's matmuls (ssa.model.threads: one by default; None: the BLAS default).
+    blas_threads: int | None = DEFAULT_BLAS_THREADS
 
     def __init__(self, bundle: Bundle, backend: AttentionBackend | None = None) -> None:
         self.manifest = bundle.manifest
@@ -133,10 +137,11 @@ class SpikingViT:
     def logits_from_spikes(self, spikes: np.ndarray, first_index: int = 0) -> np.ndarray:
         """Logits from input spikes [T, B, C, H, W]."""
         self.stats = RunStats()
-        x = self._lif(self.patch_unit(self._patchify(spikes)) + self.pos)
-        for l, units in enumerate(self.layers):
-            x = self._encoder_layer(x, l, units, first_index)
-        return x.mean(axis=(0, 2), dtype=np.float32) @ self.head_weight.T + self.head_bias
+        with blas_threads(self.blas_threads):
+            x = self._lif(self.patch_unit(self._patchify(spikes)) + self.pos)
+            for l, units in enumerate(self.layers):
+                x = self._encoder_layer(x, l, units, first_index)
+            return x.mean(axis=(0, 2), dtype=np.float32) @ self.head_weight.T + self.head_bias
 
     def _lif(self, x: np.ndarray) -> np.ndarray:
         return lif_multistep(x, self.tau, self.v_threshold)
