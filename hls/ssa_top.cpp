@@ -72,9 +72,9 @@ LOAD:
     const beat_t x = in_stream.read();
     const bool final_word = last_block && beat == beats - 1;
     stream_flags_t now = 0;
-    if (w == words - 1 && (x.data & pad) != 0) now |= STATUS_PADDING >> STREAM_FLAGS_SHIFT;
-    if (x.last && !final_word) now |= STATUS_EARLY_TLAST >> STREAM_FLAGS_SHIFT;
-    if (!x.last && final_word) now |= STATUS_MISSING_TLAST >> STREAM_FLAGS_SHIFT;
+    if (w == words - 1 && (x.data & pad) != 0) now |= stream_flags_t(STATUS_PADDING >> STREAM_FLAGS_SHIFT);
+    if (x.last && !final_word) now |= stream_flags_t(STATUS_EARLY_TLAST >> STREAM_FLAGS_SHIFT);
+    if (!x.last && final_word) now |= stream_flags_t(STATUS_MISSING_TLAST >> STREAM_FLAGS_SHIFT);
     seen |= now;
     in_buf[m][i][bank_address(t, w)] = x.data;
     if (step(w, words - 1) && step(i, n - 1) && step(m, MATRICES - 1)) ++t;

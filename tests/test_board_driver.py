@@ -30,7 +30,7 @@ from ssa.backends.kernel_calls import blocks_per_call
 from ssa.cli import main
 from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
 from ssa.errors import BackendError, ConfigError, DMAError, KernelTimeoutError, OverlayError, StreamError
-from ssa.contract.packing import unpack_input_stream
+from ssa.contract.packing import stream_word_counts, unpack_input_stream
 from ssa.contract.registers import REGISTER_OFFSETS
 from ssa.contract.vectors import read_vector
 
@@ -65,10 +65,10 @@ def open_board(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., 
     """Factory of PynqBackends: on the real board with SSA_BOARD=1, else on the double."""
     def make(**options: Any) -> PynqBackend:
         if ON_BOARD:
-            return PynqBackend(timeout_s=5.0, **options)
+            return PynqBackend(**{"timeout_s": 5.0, **options})
         from ssa.backends.board.simulated import write_overlay
 
-        return PynqBackend(write_overlay(tmp_path / "overlay"), device=request.getfixturevalue("double"), timeout_s=2.0, **options)
+        return PynqBackend(write_overlay(tmp_path / "overlay"), device=request.getfixturevalue("double"), **{"timeout_s": 2.0, **options})
     return make
 
 
@@ -227,6 +227,24 @@ def test_multiword_rows_on_a_wider_kernel_build(tmp_path: Path) -> None:
     np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
 
 
+@pytest.mark.board
+def test_deliberate_stall_is_reported_and_a_reload_recovers(open_board: Callable[..., PynqBackend]) -> None:
+    """The stall test of overlay/README.md: registers announce two blocks, the DMA sends one. The
+    kernel waits for input that never comes; the driver times out, soft-resets the DMA, refuses
+    further calls, and a new backend (overlay reloaded) runs bit-exact again."""
+    backend = open_board(timeout_s=0.5)
+    n, dk, t = 4, 16, 2
+    one_block = np.zeros(stream_word_counts(1, t, n, dk)[0], np.uint64)
+    with pytest.raises(KernelTimeoutError, match="kernel, S2MM not done .*both DMA channels were soft-reset"):
+        backend.board.call(one_block, stream_word_counts(2, t, n, dk)[1], n=n, dk=dk, t_steps=t, seed=0, blocks=2)
+    with pytest.raises(BackendError, match="unknown state after: a call that timed out"):
+        _run_small(backend)
+    fresh = open_board()
+    q, k, v = spikes(np.random.default_rng(5), (t, n, dk))
+    config = SSAConfig(n=n, dk=dk, t=t, seed=3)
+    np.testing.assert_array_equal(fresh.run(q, k, v, config), ssa.run(q, k, v, config))
+
+
 # ------------------------------------------------------------------------------------------------
 # Faults (double only): each ends in its own exception, within the deadline
 
@@ -266,6 +284,34 @@ def test_hangs_end_in_a_timeout(double: Any, tmp_path: Path, fault: str, value: 
     assert time.monotonic() - start < FAULT_TIMEOUT_S + 1.0
     with pytest.raises(BackendError, match="unknown state after: a call that timed out"):
         _run_small(backend)
+
+
+def test_a_stall_soft_resets_the_dma_before_it_is_reported(double: Any, tmp_path: Path) -> None:
+    backend = _faulty_backend(double, tmp_path, stall_kernel=True)
+    resets = double.dma.resets
+    with pytest.raises(KernelTimeoutError, match="both DMA channels were soft-reset .*create a new PynqBackend"):
+        _run_small(backend)
+    assert double.dma.resets == resets + 1
+    assert not double.dma.mm2s.busy and not double.dma.s2mm.busy and double.dma.stream is None  # nothing outstanding
+
+
+def test_a_dma_error_soft_resets_the_dma(double: Any, tmp_path: Path) -> None:
+    backend = _faulty_backend(double, tmp_path, dma_error=("S2MM", 0x40))
+    resets = double.dma.resets
+    with pytest.raises(DMAError, match="DMADecErr.*both DMA channels were soft-reset"):
+        _run_small(backend)
+    assert double.dma.resets == resets + 1 and not double.dma.mm2s.busy
+
+
+def test_a_failed_soft_reset_is_reported_within_its_deadline(double: Any, tmp_path: Path) -> None:
+    from ssa.backends.board.driver import DMA_RESET_TIMEOUT_S
+
+    backend = _faulty_backend(double, tmp_path, stall_kernel=True)
+    double.faults.dead_dma = True  # the channels never leave the halted state after the reset
+    start = time.monotonic()
+    with pytest.raises(KernelTimeoutError, match="DMA soft reset failed as well .*stayed halted.*power-cycle"):
+        _run_small(backend)
+    assert time.monotonic() - start < FAULT_TIMEOUT_S + DMA_RESET_TIMEOUT_S + 1.0
 
 
 def test_early_tlast_is_a_stream_error(double: Any, tmp_path: Path) -> None:

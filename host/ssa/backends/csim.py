@@ -32,8 +32,11 @@ from ssa.contract.packing import stream_word_counts
 from ssa.contract.registers import BLOCKS_MAX, check_status, check_version, decode_info
 from ssa.errors import BackendError, ConfigError, StreamError
 
-#: Flags of the shared library; -fno-gnu-unique lets a rebuilt library be loaded beside an old one.
-LIBRARY_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-shared", "-fno-gnu-unique", "-pthread", "-Wno-unknown-pragmas")
+#: Flags of the shared library (g++ and clang++).
+LIBRARY_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-shared", "-pthread", "-Wno-unknown-pragmas")
+#: g++ only: no STB_GNU_UNIQUE symbols, so a rebuilt library can be loaded beside an old one (clang++
+#: never emits them and rejects the flag).
+GCC_LIBRARY_FLAGS = ("-fno-gnu-unique",)
 #: Flags of the stand-alone testbench executable (hls/tb_ssa.cpp).
 TESTBENCH_FLAGS = ("-O2", "-std=c++17", "-pthread", "-Wno-unknown-pragmas")
 COMPILE_TIMEOUT_S = 600
@@ -124,6 +127,11 @@ def _compiler_id(command: list[str]) -> str:
     return _compiler_ids[key]
 
 
+def is_clang(command: list[str]) -> bool:
+    """Whether the compiler is clang++ (its --version names clang), not g++."""
+    return "clang" in _compiler_id(command).lower()
+
+
 def _build_key(command: list[str], flags: list[str], root: Path) -> str:
     digest = hashlib.sha256()
     for part in (*command, _compiler_id(command), *flags):
@@ -140,6 +148,8 @@ def _limit_defines(limits: Limits) -> list[str]:
 def _compile(prefix: str, flags: tuple[str, ...], sources: tuple[str, ...], limits: Limits) -> Path:
     """Compile sources (relative to hls/) into cache_dir()/<prefix>_<hash>, unless already there."""
     root, command = hls_source_dir(), find_compiler()
+    if "-shared" in flags and not is_clang(command):
+        flags = (*flags, *GCC_LIBRARY_FLAGS)
     all_flags = [*flags, *_limit_defines(limits), f"-I{root / 'csim'}", "-isystem", str(ap_types_dir())]
     target = cache_dir() / f"{prefix}_{_build_key(command, all_flags, root)}{'.so' if '-shared' in flags else ''}"
     if target.is_file():
