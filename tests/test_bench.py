@@ -5,8 +5,11 @@ import os
 import pytest
 from click.testing import CliRunner
 
+from extras import require
+
 pytest.importorskip("numba", reason="the bench times the fast backend (pip install ssa-fpga[fast])")
-pytest.importorskip("torch", reason="the bench times the torch backend and the PyTorch baselines")
+require("torch")  # the bench times the torch backend and the PyTorch baselines
+require("matplotlib")  # and plots the growth sweeps
 
 from ssa.cli import main  # noqa: E402
 from ssa.cli.bench import bench  # noqa: E402

@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from extras import require
+
 import ssa
 from ssa.backends import BACKENDS, available_backends, get_backend
 from ssa.backends.board.backend import PynqBackend, find_bitstream
@@ -51,7 +53,13 @@ def csim_kernel() -> Any:
 
 
 @pytest.fixture
-def double(request: pytest.FixtureRequest) -> Any:
+def pynq() -> Any:
+    """PYNQ itself (the board extra): the driver runs PYNQ's own Overlay, MMIO and DMA code."""
+    return require("pynq")
+
+
+@pytest.fixture
+def double(request: pytest.FixtureRequest, pynq: Any) -> Any:
     """A fresh simulated board (skipped on a real board, where neither it nor g++ is needed)."""
     if ON_BOARD:
         pytest.skip("needs the board double (fault injection / double internals)")
@@ -61,7 +69,7 @@ def double(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
-def open_board(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., PynqBackend]:
+def open_board(request: pytest.FixtureRequest, tmp_path: Path, pynq: Any) -> Callable[..., PynqBackend]:
     """Factory of PynqBackends: on the real board with SSA_BOARD=1, else on the double."""
     def make(**options: Any) -> PynqBackend:
         if ON_BOARD:
@@ -212,6 +220,7 @@ def test_registers_are_found_by_name_in_the_hwh(double: Any, tmp_path: Path) -> 
     np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
 
 
+@pytest.mark.usefixtures("pynq")
 def test_multiword_rows_on_a_wider_kernel_build(tmp_path: Path) -> None:
     """D_K = 100 takes two words per row; the driver learns DK_MAX = 128 from the probe."""
     if ON_BOARD:
@@ -346,6 +355,7 @@ def test_overlay_without_the_ssa_kernel(double: Any, tmp_path: Path) -> None:
 # Setup errors
 
 
+@pytest.mark.usefixtures("pynq")
 def test_missing_bitstream_says_how_to_build_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SSA_BITSTREAM", raising=False)
@@ -370,6 +380,7 @@ def test_bitstream_from_the_environment(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 @pytest.mark.skipif(ON_BOARD, reason="a board is present")
+@pytest.mark.usefixtures("pynq")
 def test_no_board_found(tmp_path: Path) -> None:
     from ssa.backends.board.simulated import write_overlay
 
@@ -403,6 +414,7 @@ def test_ssa_works_without_pynq() -> None:
 # Backend registry and `ssa verify`
 
 
+@pytest.mark.usefixtures("pynq")
 def test_driver_uses_the_spec_register_names() -> None:
     from ssa.backends.board.driver import KERNEL_REGISTERS, VALID_REGISTERS
 

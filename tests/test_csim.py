@@ -120,6 +120,9 @@ def test_nonzero_padding_is_flagged_after_a_full_run(kernel):
     assert result.status == 0x10
     assert result.words_read == words.size and result.words_out.size == clean.words_out.size
     assert result.last_out.tolist() == [False] * (result.words_out.size - 1) + [True]
+    # docs/spec.md §7: padding bits never enter the counts; the output is that of the clean stream.
+    assert clean.words_out.any()
+    np.testing.assert_array_equal(result.words_out, clean.words_out)
 
 
 def test_padding_check_uses_only_the_last_word_of_a_row(backends):
@@ -134,6 +137,7 @@ def test_padding_check_uses_only_the_last_word_of_a_row(backends):
 @pytest.mark.parametrize("where,bits", [("early", 0x20), ("missing", 0x40), ("both", 0x60)])
 def test_tlast_framing_errors(kernel, where, bits):
     words, last = stream_for(3, 2, 4, 8)
+    clean = kernel.call(words, last, n=4, dk=8, t_steps=2, seed=0, blocks=3)
     if where in ("early", "both"):
         last[words.size // 3 - 1] = True  # on the final word of block 0
     if where in ("missing", "both"):
@@ -142,6 +146,7 @@ def test_tlast_framing_errors(kernel, where, bits):
     assert result.status == bits
     assert result.words_read == words.size
     assert result.words_out.size == stream_word_counts(3, 2, 4, 8)[1] and result.last_out[-1]
+    np.testing.assert_array_equal(result.words_out, clean.words_out)  # spec §7: TLAST does not change what is read
 
 
 def test_status_bits_do_not_leak_into_the_next_call(kernel):
