@@ -70,6 +70,7 @@ def train(dataset: str, data_dir: Path | None, attention: str, timesteps: int, p
     from .model import ModelConfig
     from .training import TrainConfig, pick_device, train as run_training
 
+    target = pick_device(device)  # a bad --device fails before the data set is read
     data = load_dataset(dataset, data_dir)
     channels, size, _ = data.image_shape
     model_config = ModelConfig(attention=attention, timesteps=timesteps, image_size=size, channels=channels,
@@ -77,7 +78,7 @@ def train(dataset: str, data_dir: Path | None, attention: str, timesteps: int, p
                                embed_dim=embed_dim, depth=depth, heads=heads, mlp_ratio=mlp_ratio, classes=data.classes)
     config = TrainConfig(dataset=dataset, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                          seed=seed, amp=amp)
-    log = run_training(out_dir, model_config, config, data, pick_device(device), max_minutes, limit, eval_limit)
+    log = run_training(out_dir, model_config, config, data, target, max_minutes, limit, eval_limit)
     last = log["epochs"][-1] if log["epochs"] else {}
     click.echo(json.dumps({"epochs_done": len(log["epochs"]), "finished": log["finished"],
                            "test_accuracy_ideal": last.get("test_accuracy_ideal")}))
