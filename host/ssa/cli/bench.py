@@ -8,9 +8,7 @@ import click
 
 from ssa.cli.params import OutputDir
 from ssa.cost.bench import make_plan, run_plan, to_markdown, write_outputs
-
-#: More threads than this is a typo, not a machine; larger batches would need gigabytes of spikes (N = 128).
-MAX_THREADS, CPU_BATCH_MAX, CUDA_BATCH_MAX = 1024, 1024, 8192
+from ssa.cost.bench.plan import CPU_BATCH_MAX, CUDA_BATCH_MAX, MAX_THREADS
 
 
 @click.command()
