@@ -40,18 +40,19 @@ def needs_train_extra(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.command()
+# Upper bounds below only catch typos (a 10^6-wide model would exhaust memory, not train).
 @click.option("--dataset", type=click.Choice(DATASETS), default="fashion-mnist", show_default=True)
 @click.option("--data-dir", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Folder with the data set's files (default: /usr/share/datasets/fashion-mnist for fashion-mnist).")
 @click.option("--attention", type=click.Choice(ATTENTIONS), default="ssa", show_default=True)
 @click.option("--timesteps", type=click.IntRange(1, CONTRACT_LIMITS.t_max), default=10, show_default=True, help="T (ignored by ann, which runs one step).")
-@click.option("--patch", type=click.IntRange(1), default=None, help="Patch side (default: image side / 4, i.e. 7 for 28x28, 8 for 32x32: N = 16).")
-@click.option("--embed-dim", type=click.IntRange(1), default=128, show_default=True)
-@click.option("--depth", type=click.IntRange(1), default=6, show_default=True)
-@click.option("--heads", type=click.IntRange(1), default=8, show_default=True)
-@click.option("--mlp-ratio", type=click.IntRange(1), default=4, show_default=True)
-@click.option("--epochs", type=click.IntRange(1), default=20, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=256, show_default=True)
+@click.option("--patch", type=click.IntRange(1, 1024), default=None, help="Patch side (default: image side / 4, i.e. 7 for 28x28, 8 for 32x32: N = 16).")
+@click.option("--embed-dim", type=click.IntRange(1, 8192), default=128, show_default=True)
+@click.option("--depth", type=click.IntRange(1, 128), default=6, show_default=True)
+@click.option("--heads", type=click.IntRange(1, 1024), default=8, show_default=True)
+@click.option("--mlp-ratio", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--epochs", type=click.IntRange(1, 100_000), default=20, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 65536), default=256, show_default=True)
 @click.option("--lr", type=FiniteFloat(0.0, min_open=True), default=2e-3, show_default=True)
 @click.option("--weight-decay", type=FiniteFloat(0.0), default=0.05, show_default=True)
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
@@ -92,8 +93,8 @@ def train(dataset: str, data_dir: Path | None, attention: str, timesteps: int, p
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 @click.option("--data-dir", type=NonEmptyPath(file_okay=False, path_type=Path), default=None)
 @click.option("--limit", type=click.IntRange(1), default=None, help="Evaluate the first LIMIT test images only.")
-@click.option("--batch-size", type=click.IntRange(1), default=1000, show_default=True)
-@click.option("--threads", type=click.IntRange(1), default=1, show_default=True, help="Parallel emulator threads (lfsr mode).")
+@click.option("--batch-size", type=click.IntRange(1, 65536), default=1000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 1024), default=1, show_default=True, help="Parallel emulator threads (lfsr mode).")
 @click.option("--device", default=None)
 @click.option("--output", type=OutputFile(), default=None, help="Also write the result as JSON (checked for writing first).")
 @needs_train_extra
