@@ -339,3 +339,11 @@ def test_clang_builds_the_kernel_and_agrees(monkeypatch):
     q, k, v = ((rng.random((5, 2, 3, 17, 40)) < 0.4).astype(np.uint8) for _ in range(3))
     config = SSAConfig(n=17, dk=40, t=5, seed=2**32 - 3)
     np.testing.assert_array_equal(backend.run(q, k, v, config), run(q, k, v, config))
+
+
+@pytest.mark.parametrize("where", ["file", "under_a_file"])
+def test_cache_dir_that_is_not_a_folder_is_a_clear_error(monkeypatch, tmp_path, where):
+    (tmp_path / "f").write_text("")
+    monkeypatch.setenv("SSA_CACHE_DIR", str(tmp_path / "f" if where == "file" else tmp_path / "f" / "sub"))
+    with pytest.raises(BackendError, match="(is a file, not a folder|cannot create SSA_CACHE_DIR).*writable folder"):
+        csim.cache_dir()

@@ -91,7 +91,7 @@ def demo(bundle: Path | None, count: int, backend: str, timesteps: int | None, t
                f"SSA blocks N={cfg.n} D_K={cfg.dk} T={cfg.t}; images: {source}; backend: {backend}; BLAS threads: {threads}")
 
     # The latency model of a kernel build that fits these blocks (the default build, else the contract's maxima).
-    fits = cfg.n <= DEFAULT_KERNEL_LIMITS.n_max and cfg.dk <= DEFAULT_KERNEL_LIMITS.dk_max and cfg.t <= DEFAULT_KERNEL_LIMITS.t_max
+    fits = DEFAULT_KERNEL_LIMITS.fits(cfg.n, cfg.dk, cfg.t)
     build = DEFAULT_KERNEL_LIMITS if fits else CONTRACT_LIMITS
     one_block = estimate(cfg.n, cfg.dk, cfg.t, limits=build)
     one_layer = estimate(cfg.n, cfg.dk, cfg.t, blocks=model.heads, limits=build)  # one kernel call per layer and image
@@ -134,7 +134,7 @@ def _cross_check(model, images: np.ndarray, cfg: SSAConfig) -> str | None:
     except SSAError as exc:
         return f"csim cross-check skipped ({type(exc).__name__}: {exc}); --check 0 leaves it out"
     top = reference.limits
-    if not (cfg.n <= top.n_max and cfg.dk <= top.dk_max and cfg.t <= top.t_max):
+    if not top.fits(cfg.n, cfg.dk, cfg.t):
         return (f"csim cross-check skipped: blocks N={cfg.n} D_K={cfg.dk} T={cfg.t} exceed the C-simulated kernel build "
                 f"(N ≤ {top.n_max}, D_K ≤ {top.dk_max}, T ≤ {top.t_max}); --check 0 leaves it out")
     primary = model.backend
