@@ -132,7 +132,8 @@ def _cross_check(model, images: np.ndarray, cfg: SSAConfig) -> str | None:
     try:
         reference = get_backend("csim")
     except SSAError as exc:
-        return f"csim cross-check skipped ({type(exc).__name__}: {exc}); --check 0 leaves it out"
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        return f"csim cross-check skipped ({type(exc).__name__}: {first_line}); --check 0 leaves it out"
     top = reference.limits
     if not top.fits(cfg.n, cfg.dk, cfg.t):
         return (f"csim cross-check skipped: blocks N={cfg.n} D_K={cfg.dk} T={cfg.t} exceed the C-simulated kernel build "
