@@ -94,9 +94,9 @@ LOAD:
     const beat_t x = in_stream.read();
     const bool final_word = last_block && beat == beats - 1;
     stream_flags_t now = 0;
-    if (w == words - 1 && (x.data & pad) != 0) now |= STATUS_PADDING >> STREAM_FLAGS_SHIFT;
-    if (x.last && !final_word) now |= STATUS_EARLY_TLAST >> STREAM_FLAGS_SHIFT;
-    if (!x.last && final_word) now |= STATUS_MISSING_TLAST >> STREAM_FLAGS_SHIFT;
+    if (w == words - 1 && (x.data & pad) != 0) now |= stream_flags_t(STATUS_PADDING >> STREAM_FLAGS_SHIFT);
+    if (x.last && !final_word) now |= stream_flags_t(STATUS_EARLY_TLAST >> STREAM_FLAGS_SHIFT);
+    if (!x.last && final_word) now |= stream_flags_t(STATUS_MISSING_TLAST >> STREAM_FLAGS_SHIFT);
     seen |= now;
     const int address = bank_address(tile, t, w);
     in_buf[m][p][half_address(odd, address, 0)] = x.data(HALF_BITS - 1, 0);

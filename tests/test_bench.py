@@ -5,8 +5,12 @@ import os
 import pytest
 from click.testing import CliRunner
 
-pytest.importorskip("torch", reason="the bench times the torch backend and the PyTorch baselines")
+from extras import require
 
+require("torch")  # the bench times the torch backend and the PyTorch baselines
+require("matplotlib")  # and plots the growth sweeps
+
+from ssa.cli import main  # noqa: E402
 from ssa.cli.bench import bench  # noqa: E402
 
 BIT_EXACT = {"reference", "fast", "torch", "csim", "torch-compiled"}
@@ -57,6 +61,6 @@ def test_cuda_device_without_cuda_is_a_clear_error(tmp_path):
 
     if torch.cuda.is_available():
         pytest.skip("needs a machine without CUDA")
-    result = CliRunner().invoke(bench, ["--quick", "--device", "cuda", "--out", str(tmp_path)])
-    assert result.exit_code == 1 and "torch.cuda.is_available() is False" in result.output
+    result = CliRunner().invoke(main, ["bench", "--quick", "--device", "cuda", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "Error: BackendError: --device cuda but torch.cuda.is_available() is False" in result.output
     assert not (tmp_path / "bench.json").exists()

@@ -1,4 +1,5 @@
 """The `ssa` command line."""
+import pytest
 from click.testing import CliRunner
 
 from ssa.cli import main
@@ -32,3 +33,49 @@ def test_notebooks_are_shipped_and_copied(tmp_path):
     assert names == ["01_emulation_quickstart.ipynb", "02_train_quantize_export.ipynb", "03_pynq_board.ipynb"]
     again = runner.invoke(main, ["notebooks", str(tmp_path)])
     assert again.exit_code != 0 and "--force" in again.output
+
+
+def test_verify_times_after_an_untimed_warm_up_and_keeps_error_types(monkeypatch):
+    """The timing table excludes JIT compile / warm-up: the first call (two blocks) is not the timed one."""
+    import ssa
+    from ssa.backends import BACKENDS
+
+    calls: list[int] = []
+
+    class Recording:
+        def run(self, q, k, v, config):
+            calls.append(q.shape[1])
+            return ssa.run(q, k, v, config)
+
+    monkeypatch.setitem(BACKENDS, "recording", lambda **options: Recording())
+    result = CliRunner().invoke(main, ["verify", "--backend", "recording", "--blocks", "5", "--n", "4", "--dk", "8", "--t", "2"])
+    assert result.exit_code == 0, result.output
+    assert calls == [2, 5] and "untimed warm-up" in result.output
+    bad = CliRunner().invoke(main, ["verify", "--backend", "recording", "--n", "300"])
+    assert bad.exit_code == 1 and "Error: ConfigError: n=300 is outside" in bad.output
+
+
+def test_model_inference_runs_on_the_chosen_blas_threads(monkeypatch):
+    """SpikingViT runs its matmuls inside threadpoolctl's limit (1 by default); None leaves BLAS alone."""
+    import threadpoolctl
+
+    import numpy as np
+
+    from ssa.cli.demo import DEFAULT_BUNDLE, packaged
+    from ssa.errors import ConfigError
+    from ssa.model import SpikingViT
+    from ssa.model.threads import DEFAULT_BLAS_THREADS, blas_threads
+
+    seen: list[object] = []
+    real = threadpoolctl.threadpool_limits
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda **kw: seen.append(kw) or real(**kw))
+    model = SpikingViT.from_bundle(packaged(DEFAULT_BUNDLE))
+    images = np.zeros((1, 1, 28, 28), np.float32)
+    model.predict(images)
+    assert DEFAULT_BLAS_THREADS == 1 and seen == [{"limits": 1, "user_api": "blas"}]
+    model.blas_threads = None
+    model.predict(images)
+    assert len(seen) == 1
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ConfigError, match="BLAS threads"):
+            blas_threads(bad)  # type: ignore[arg-type]

@@ -56,3 +56,12 @@ def test_demo_errors_are_clear(tmp_path):
     assert result.exit_code == 1 and "BundleError" in result.output and "not a readable .npz archive" in result.output
     result = CliRunner().invoke(main, ["demo", "--backend", "nope", "--count", "1"])
     assert result.exit_code != 0 and "nope" in result.output
+
+
+def test_timesteps_beyond_the_csim_build_skip_the_cross_check_with_a_note():
+    """T = 40 exceeds the default C-simulation build (T ≤ 32): the demo runs, the cross-check says why it did not."""
+    result = CliRunner().invoke(main, ["demo", "--timesteps", "40", "--count", "2", "--check", "1"])
+    assert result.exit_code == 0, result.output
+    assert "csim cross-check skipped: blocks N=16 D_K=16 T=40 exceed the C-simulated kernel build" in result.output
+    assert "--check 0 leaves it out" in result.output and "accuracy:" in result.output
+    assert "needs a kernel built with larger maxima than the default" in result.output

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from toolchain import require_csim_toolchain
+
 HLS = Path(__file__).resolve().parents[1] / "hls"
 KERNEL_FILES = sorted(HLS.glob("*.h")) + [HLS / "ssa_top.cpp"]
 
@@ -201,11 +203,10 @@ def test_tripcount_of_outer_loop_does_not_cover_inner_runtime_loop():
 
 def test_kernel_compiles_as_cpp14_without_warnings():
     """Vitis HLS's front end defaults to C++14: the kernel must not need C++17, nor warn."""
-    csim = pytest.importorskip("ssa.backends.csim")
-    try:
-        command, ap_types = csim.find_compiler(), csim.ap_types_dir()
-    except csim.BackendError as exc:
-        pytest.skip(f"C++ toolchain unavailable: {exc}")
+    from ssa.backends import csim
+
+    require_csim_toolchain()
+    command, ap_types = csim.find_compiler(), csim.ap_types_dir()
     argv = [*command, "-std=c++14", "-fsyntax-only", "-Wall", "-Wextra", "-Wno-unknown-pragmas", "-Wno-unused-label",
             f"-I{HLS / 'csim'}", "-isystem", str(ap_types), str(HLS / "ssa_top.cpp")]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)

@@ -179,6 +179,9 @@ def test_accuracy_curves_read_the_committed_logs():
 
 def test_demo_writes_its_summary_plot(tmp_path):
     out = tmp_path / "plots" / "demo.png"
+    refused = CliRunner().invoke(main, ["demo", "--count", "12", "--check", "0", "--plot", str(out)])
+    assert refused.exit_code == 2 and "does not exist" in refused.output  # checked before any work
+    out.parent.mkdir()
     result = CliRunner().invoke(main, ["demo", "--count", "12", "--batch", "6", "--check", "0", "--plot", str(out)])
     assert result.exit_code == 0, result.output
     assert f"summary plot: {out}" in result.output

@@ -8,7 +8,9 @@ to 1e-5 relative and the predictions exactly.
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from extras import require
+
+torch = require("torch")
 
 from ssa.model.bundle import save_bundle  # noqa: E402
 from ssa.errors import BundleError, ImageError, ShapeError  # noqa: E402

@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("brevitas")
+from extras import require
+
+torch = require("torch")
+require("brevitas")
 
 from ssa.contract.config import SSAConfig  # noqa: E402
 from ssa.backends.emulator import run as emulate  # noqa: E402

@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("brevitas")
-ort = pytest.importorskip("onnxruntime")
-pytest.importorskip("onnxoptimizer")  # Brevitas' ONNX export needs it
+from extras import require
+
+torch = require("torch")
+require("brevitas")
+ort = require("onnxruntime")
+require("onnxoptimizer")  # Brevitas' ONNX export needs it
 
 from ssa.model.bundle import load_bundle  # noqa: E402
 from ssa_quantize.export import export_onnx, linear_units, write_bundle  # noqa: E402
@@ -47,7 +49,7 @@ def test_onnx_units_reproduce_torch(model, tmp_path, fmt):
 
 
 def test_qonnx_export_writes_quant_nodes(model, tmp_path):
-    onnx = pytest.importorskip("onnx")
+    onnx = require("onnx")
     paths = export_onnx(model, tmp_path, "qonnx")
     ops = {n.op_type for n in onnx.load(str(paths["patch"])).graph.node}
     assert "Quant" in ops

@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("brevitas")
+from extras import require
+
+torch = require("torch")
+require("brevitas")
 
 from ssa.model.coding import encode_pixels
 from ssa_quantize.neurons import MultiStepLIF, bernoulli_st, heaviside  # noqa: E402

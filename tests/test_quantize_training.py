@@ -4,8 +4,10 @@ import json
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("brevitas")
+from extras import require
+
+torch = require("torch")
+require("brevitas")
 
 from click.testing import CliRunner  # noqa: E402
 

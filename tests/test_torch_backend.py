@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="the torch backend needs PyTorch")
+from extras import require
+
+torch = require("torch")  # the torch backend needs PyTorch
 
 from ssa import SSAConfig, run  # noqa: E402
 from ssa.contract import prng  # noqa: E402

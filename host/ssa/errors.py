@@ -60,3 +60,7 @@ class DMAError(BackendError):
 
 class KernelTimeoutError(BackendError, TimeoutError):
     """The kernel or a DMA channel did not finish before its deadline; the message says which and why."""
+
+
+class MissingExtraError(SSAError, ImportError):
+    """A command needs an optional extra (train, csim, fast, board) that is not installed; the message names the pip line."""

@@ -1,10 +1,12 @@
 """``python -m ssa_quantize {train,evaluate,export}`` (the same commands the ``ssa`` CLI wires in)."""
 import click
 
+from ssa.cli import TypedErrorGroup
+
 from .cli import evaluate, export, train
 
 
-@click.group()
+@click.group(cls=TypedErrorGroup)
 def main() -> None:
     """Training, evaluation and export of spiking ViTs with SSA attention."""
 

@@ -30,10 +30,9 @@ from ssa.contract.prng import model_call_seed, offset_seed
 
 from ssa.model.coding import encode_pixels
 
+from .names import ATTENTIONS, SSA_GRADS
 from .neurons import MultiStepLIF, bernoulli_st, encode_pixels_torch
 
-ATTENTIONS = ("ssa", "spikformer", "ann")
-SSA_GRADS = ("ste-draw", "expectation")
 #: Spikformer attention (Zhou et al. 2023): scale of (Q Kᵀ) V and threshold of its LIF.
 SPIKFORMER_SCALE, SPIKFORMER_THRESHOLD = 0.125, 0.5
 

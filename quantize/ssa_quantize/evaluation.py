@@ -15,9 +15,8 @@ from torch import nn
 from ssa.errors import ConfigError
 
 from .attention import LfsrSampler, TorchSampler
+from .names import EVAL_MODES
 from ssa.model.datasets import Split
-
-EVAL_MODES = ("ideal", "lfsr")
 
 
 def images_to_float(images: torch.Tensor) -> torch.Tensor:

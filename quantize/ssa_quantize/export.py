@@ -19,9 +19,7 @@ from ssa.errors import ConfigError
 
 from .attention import SPIKFORMER_SCALE, SPIKFORMER_THRESHOLD
 from .model import ModelConfig, QuantLinearBN, SpikingViT
-
-ONNX_FORMATS = ("qcdq", "qonnx")
-BUNDLE_NAME = "bundle.npz"
+from .names import ONNX_FORMATS
 
 
 class BrevitasUnit(nn.Module):

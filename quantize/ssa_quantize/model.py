@@ -35,15 +35,11 @@ from torch import nn
 from ssa.errors import ConfigError
 from ssa.model.coding import INPUT_CODINGS
 
-from .attention import ATTENTIONS, SSA_GRADS, AttentionCore, Sampler, TorchSampler
-from .neurons import ATAN_ALPHA, SURROGATES, MultiStepLIF, direct_levels_torch
+from .attention import AttentionCore, Sampler, TorchSampler
+from .names import ATAN_ALPHA, ATTENTIONS, PRESETS, SSA_GRADS, SURROGATES
+from .neurons import MultiStepLIF, direct_levels_torch
 
 WEIGHT_BITS = 8
-#: Backbone sizes of ``ssa train --preset``; ``pad_to``/``patch`` None = no padding / image side // 4.
-PRESETS: dict[str, dict] = {
-    "small": dict(pad_to=None, patch=None, embed_dim=128, depth=6, heads=8, mlp_ratio=4),  # the bundled demo model
-    "paper": dict(pad_to=32, patch=4, embed_dim=512, depth=6, heads=8, mlp_ratio=4),  # ViT-Small: N = 64, D_K = 64
-}
 
 
 @dataclass(frozen=True)

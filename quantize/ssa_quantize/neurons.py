@@ -27,8 +27,8 @@ from torch import nn
 
 from ssa.errors import ConfigError
 
-ATAN_ALPHA = 2.0
-SURROGATES = ("atan", "sigmoid", "rect")
+from .names import ATAN_ALPHA, SURROGATES
+
 
 
 def surrogate_backward(grad: torch.Tensor, x: torch.Tensor, shape: str, alpha: float) -> torch.Tensor:

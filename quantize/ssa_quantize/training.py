@@ -30,8 +30,8 @@ from ssa.errors import CheckpointError, ConfigError
 from ssa.model.datasets import Dataset, Split
 from .evaluation import evaluate, images_to_float
 from .model import ModelConfig, SpikingViT
+from .names import CHECKPOINT
 
-CHECKPOINT = "checkpoint.pt"
 LOG = "log.json"
 CHECKPOINT_FORMAT = "ssa-quantize-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -73,9 +73,17 @@ class TrainConfig:
 
 def pick_device(name: str | None = None) -> torch.device:
     """``name`` if given, else CUDA when present, else CPU."""
-    if name:
-        return torch.device(name)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not name:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(f"device={name!r} is not a torch device; use cpu, cuda or cuda:<index>") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device={name!r}: torch sees no CUDA GPU here; use cpu (or leave --device out)")
+    if device.type not in ("cpu", "cuda"):
+        raise ConfigError(f"device={name!r}: training runs on cpu or cuda")
+    return device
 
 
 def seed_everything(seed: int) -> None:

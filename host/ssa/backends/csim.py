@@ -32,8 +32,11 @@ from ssa.contract.packing import stream_word_counts
 from ssa.contract.registers import BLOCKS_MAX, check_status, check_version, decode_info
 from ssa.errors import BackendError, ConfigError, StreamError
 
-#: Flags of the shared library; -fno-gnu-unique lets a rebuilt library be loaded beside an old one.
-LIBRARY_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-shared", "-fno-gnu-unique", "-pthread", "-Wno-unknown-pragmas")
+#: Flags of the shared library (g++ and clang++).
+LIBRARY_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-shared", "-pthread", "-Wno-unknown-pragmas")
+#: g++ only: no STB_GNU_UNIQUE symbols, so a rebuilt library can be loaded beside an old one (clang++
+#: never emits them and rejects the flag).
+GCC_LIBRARY_FLAGS = ("-fno-gnu-unique",)
 #: Flags of the stand-alone testbench executable (hls/tb_ssa.cpp).
 TESTBENCH_FLAGS = ("-O2", "-std=c++17", "-pthread", "-Wno-unknown-pragmas")
 COMPILE_TIMEOUT_S = 600
@@ -96,8 +99,19 @@ def find_compiler() -> list[str]:
 
 
 def cache_dir() -> Path:
-    """Where builds are kept: $SSA_CACHE_DIR, default ~/.cache/ssa/csim."""
-    return Path(os.environ.get("SSA_CACHE_DIR") or Path.home() / ".cache" / "ssa" / "csim")
+    """Where builds are kept: $SSA_CACHE_DIR, default ~/.cache/ssa/csim (created; BackendError if it cannot be)."""
+    env = os.environ.get("SSA_CACHE_DIR", "")
+    path = Path(env) if env.strip() else Path.home() / ".cache" / "ssa" / "csim"
+    where = f"SSA_CACHE_DIR={env!r}" if env.strip() else f"the C-simulation cache {path}"
+    if path.exists() and not path.is_dir():
+        raise BackendError(f"{where} is a file, not a folder; point SSA_CACHE_DIR at a writable folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackendError(f"cannot create {where}: {exc.strerror or exc}; point SSA_CACHE_DIR at a writable folder") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise BackendError(f"{where} is not writable; point SSA_CACHE_DIR at a writable folder")
+    return path
 
 
 _compiler_ids: dict[tuple[str, ...], str] = {}
@@ -112,6 +126,11 @@ def _compiler_id(command: list[str]) -> str:
             raise BackendError(f"cannot run the C++ compiler {shlex.join(command)}: {exc}; fix CXX or install g++") from exc
         _compiler_ids[key] = done.stdout.splitlines()[0] if done.stdout else shlex.join(command)
     return _compiler_ids[key]
+
+
+def is_clang(command: list[str]) -> bool:
+    """Whether the compiler is clang++ (its --version names clang), not g++."""
+    return "clang" in _compiler_id(command).lower()
 
 
 def _build_key(command: list[str], flags: list[str], root: Path) -> str:
@@ -131,12 +150,17 @@ def _limit_defines(limits: Limits) -> list[str]:
 def _compile(prefix: str, flags: tuple[str, ...], sources: tuple[str, ...], limits: Limits) -> Path:
     """Compile sources (relative to hls/) into cache_dir()/<prefix>_<hash>, unless already there."""
     root, command = hls_source_dir(), find_compiler()
+    if "-shared" in flags and not is_clang(command):
+        flags = (*flags, *GCC_LIBRARY_FLAGS)
     all_flags = [*flags, *_limit_defines(limits), f"-I{root / 'csim'}", "-isystem", str(ap_types_dir())]
     target = cache_dir() / f"{prefix}_{_build_key(command, all_flags, root)}{'.so' if '-shared' in flags else ''}"
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{prefix}_")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{prefix}_")
+    except OSError as exc:
+        raise BackendError(f"cannot write a C-simulation build into {target.parent}: {exc.strerror or exc}; "
+                           "point SSA_CACHE_DIR at a writable folder") from exc
     os.close(fd)
     argv = [*command, *all_flags, *(str(root / s) for s in sources), "-o", tmp]
     try:

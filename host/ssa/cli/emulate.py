@@ -7,6 +7,7 @@ import click
 import numpy as np
 
 from ssa.backends.emulator import run_with_scores
+from ssa.cli.params import PROBABILITY
 from ssa.contract.config import SSAConfig
 from ssa.contract.statistics import RateCheck, expected_rates
 
@@ -16,7 +17,7 @@ from ssa.contract.statistics import RateCheck, expected_rates
 @click.option("--dk", default=64, show_default=True, help="key dimension D_K")
 @click.option("--t", "t", default=10, show_default=True, help="time steps T")
 @click.option("--seed", default=1, show_default=True, help="user seed (0..2^32-1)")
-@click.option("--density", default=0.3, show_default=True, type=click.FloatRange(0.0, 1.0), help="spike rate of the random Q, K, V")
+@click.option("--density", default=0.3, show_default=True, type=PROBABILITY, help="spike rate of the random Q, K, V")
 @click.option("--mode", type=click.Choice(["lfsr", "ideal"]), default="lfsr", show_default=True)
 def emulate(n: int, dk: int, t: int, seed: int, density: float, mode: str) -> None:
     """Run one random block (Q, K, V fixed over T steps) on the reference emulator."""

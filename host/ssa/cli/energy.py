@@ -1,10 +1,13 @@
 """`ssa energy`: the paper's Table II reproduced by operation counting, and a whole model's energy."""
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import click
 
+from ssa.backends import available_backends
+from ssa.cli.params import OutputFile
 from ssa.cost.energy import KINDS, fpga_energies, get_kind
 from ssa.cost.table2 import (
     FITTED_DK,
@@ -59,17 +62,19 @@ def table2_lines(sram: str) -> list[str]:
 @click.command()
 @click.option("--bundle", type=str, is_flag=False, flag_value="", default=None, metavar="[PATH]",
               help="also price a model: --bundle alone for the bundled Fashion-MNIST model, or a bundle path")
-@click.option("--count", default=16, show_default=True, type=click.IntRange(1), help="sample images whose spike rates are measured")
-@click.option("--backend", default="emulate", show_default=True, help="attention backend for the model run: emulate, fast, csim")
+@click.option("--count", default=16, show_default=True, type=click.IntRange(1, 1000), help="sample images whose spike rates are measured (of the 1 000 bundled)")
+@click.option("--backend", default="emulate", show_default=True, type=click.Choice(available_backends()), help="attention backend for the model run")
 @click.option("--sram", type=click.Choice(SRAM_SIZES), default="8KB", show_default=True, help="on-chip SRAM size holding all data")
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None, help="write a stacked bar chart (PNG) of the model's energy per layer")
+@click.option("--chart", type=OutputFile(), default=None, help="write a stacked bar chart (PNG) of the model's energy per layer")
 def energy(bundle: str | None, count: int, backend: str, sram: str, chart: Path | None) -> None:
     """Energy of one attention block (the paper's Table II, 45 nm) and, with --bundle, of a model per image."""
+    if chart is not None and bundle is None:
+        raise click.UsageError("--chart plots a model's layers; give --bundle too")
+    if chart is not None and importlib.util.find_spec("matplotlib") is None:  # before any work
+        raise click.ClickException("--chart needs matplotlib: pip install matplotlib")
     for line in table2_lines(sram):
         click.echo(line)
     if bundle is None:
-        if chart is not None:
-            raise click.UsageError("--chart plots a model's layers; give --bundle too")
         return
     click.echo("")
     _model_report(bundle, count, backend, sram, chart)
@@ -78,7 +83,12 @@ def energy(bundle: str | None, count: int, backend: str, sram: str, chart: Path 
 def _model_report(bundle: str, count: int, backend: str, sram: str, chart: Path | None) -> None:
     from ssa.backends import get_backend
     from ssa.cli.demo import DEFAULT_BUNDLE, load_images, packaged
-    from ssa.cost.model_energy import ann_equivalent, measure_activity, model_energy, totals
+    from ssa.cost.model_energy import (
+        ann_equivalent,
+        measure_activity,
+        model_energy,
+        totals,
+    )
     from ssa.model.vit import SpikingViT
 
     path = Path(bundle) if bundle else packaged(DEFAULT_BUNDLE)

@@ -7,19 +7,23 @@ from pathlib import Path
 
 import click
 
+from ssa.cli.params import OutputDir
+
 
 @click.command()
-@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("dest", type=OutputDir())
 @click.option("--force", is_flag=True, help="overwrite notebooks that already exist in DEST")
 def notebooks(dest: Path, force: bool) -> None:
-    """Copy the notebooks 01 (laptop), 02 (workstation) and 03 (PYNQ board) into DEST."""
-    dest.mkdir(parents=True, exist_ok=True)
+    """Copy the notebooks 01 (laptop), 02 (workstation) and 03 (PYNQ board) into DEST (created if missing)."""
     for source in sorted(files("ssa.notebooks").iterdir(), key=lambda p: p.name):
         if not source.name.endswith(".ipynb"):
             continue
         target = dest / source.name
         if target.exists() and not force:
             raise click.ClickException(f"{target} exists; pass --force to overwrite it")
-        with source.open("rb") as src, target.open("wb") as out:
-            shutil.copyfileobj(src, out)
+        try:
+            with source.open("rb") as src, target.open("wb") as out:
+                shutil.copyfileobj(src, out)
+        except OSError as exc:
+            raise click.ClickException(f"{type(exc).__name__}: cannot write {target}: {exc.strerror or exc}") from exc
         click.echo(f"copied {target}")

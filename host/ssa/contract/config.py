@@ -40,6 +40,10 @@ class Limits:
         """The same limits with n_tile spelled out (as a kernel's probe reports them)."""
         return replace(self, n_tile=self.array)
 
+    def fits(self, n: int, dk: int, t: int) -> bool:
+        """Whether a block of (n, dk, t) fits these limits."""
+        return 1 <= n <= self.n_max and 1 <= dk <= self.dk_max and 1 <= t <= self.t_max
+
     def check(self, n: int, dk: int, t: int, where: str) -> None:
         """Raise ConfigError if (n, dk, t) does not fit these limits."""
         for name, value, top in (("n", n, self.n_max), ("dk", dk, self.dk_max), ("t", t, self.t_max)):

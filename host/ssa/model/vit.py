@@ -23,6 +23,7 @@ from ssa.errors import BundleError, ConfigError, ImageError, ShapeError, SSAErro
 from ssa.model.bundle import Bundle, load_bundle
 from ssa.model.coding import encode_direct, encode_pixels, lif_multistep, pad_images
 from ssa.model.schema import ModelSpec, expected_arrays
+from ssa.model.threads import DEFAULT_BLAS_THREADS, blas_threads
 
 
 class AttentionBackend(Protocol):
@@ -114,6 +115,9 @@ class SpikingViT:
     #: ("patch", "qkv_in", "q", "k", "v", "attn", "mlp_in", "mlp1"), e.g. ssa.cost.model_energy.SpikeRecorder.
     recorder: Callable[[str, int, np.ndarray], None] | None = None
 
+    #: BLAS threads of the model's matmuls (ssa.model.threads: one by default; None: the BLAS default).
+    blas_threads: int | None = DEFAULT_BLAS_THREADS
+
     def __init__(self, bundle: Bundle, backend: AttentionBackend | str | None = None) -> None:
         """Validate the bundle against the model schema (ssa.model.schema), then build the model."""
         spec = ModelSpec.from_manifest(bundle.manifest)
@@ -194,7 +198,8 @@ class SpikingViT:
     def logits_from_spikes(self, spikes: np.ndarray, first_index: int = 0) -> np.ndarray:
         """Logits from the coded (padded) input [T, B, C, H, W] of :meth:`encode`."""
         self.stats = RunStats()
-        pooled = [self._features(spikes[:, lo:lo + self.chunk_images], first_index + lo) for lo in range(0, spikes.shape[1], self.chunk_images)]
+        with blas_threads(self.blas_threads):
+            pooled = [self._features(spikes[:, lo:lo + self.chunk_images], first_index + lo) for lo in range(0, spikes.shape[1], self.chunk_images)]
         return np.concatenate(pooled) @ self.head_weight.T + self.head_bias
 
     def _features(self, spikes: np.ndarray, first_index: int) -> np.ndarray:

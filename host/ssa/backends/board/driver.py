@@ -64,6 +64,7 @@ POLL_PAUSE_S = 20e-6  # between register polls: negligible latency, leaves the C
 #: the kernel clock that share is counted at: overlay/'s default FCLK_CLK0, the slowest it builds.
 CALL_DEADLINE_SHARE = 0.5
 SLOWEST_CLOCK_MHZ = 100.0
+DMA_RESET_TIMEOUT_S = 1.0  # the soft reset after a stall (PG021: it completes within a few clocks once the streams let go)
 
 
 def describe_dmasr(channel: str, dmasr: int) -> str:
@@ -181,7 +182,7 @@ class SSAOverlay(Overlay):
         self.kernel = self._driver(self.kernel_name)
         if not isinstance(self.kernel, SSAKernel):
             raise OverlayError(f"{self.kernel_name} was bound to {type(self.kernel).__name__}, not SSAKernel")
-        self._reset_dma(Deadline(timeout_s))
+        self.reset_dma(Deadline(timeout_s))
         self.dma = self._driver(self.dma_name)
 
     def _driver(self, path: str) -> Any:
@@ -190,11 +191,12 @@ class SSAOverlay(Overlay):
             target = getattr(target, part)
         return target
 
-    def _reset_dma(self, deadline: Deadline) -> None:
-        """Soft-reset the DMA and start both channels, with a deadline.
+    def reset_dma(self, deadline: Deadline) -> None:
+        """Soft-reset the DMA (both channels, outstanding transfers dropped) and start both channels, with a deadline.
 
         PYNQ's DMA driver starts the channels in its constructor and spins until they run; doing it
         here first (reset, run, wait for halted to clear) turns a dead DMA into an error, not a hang.
+        BoardKernel also calls it after a stall or a DMA error, before reporting it.
         """
         ip = self.ip_dict[self.dma_name]
         mmio = pynq.MMIO(ip["phys_addr"], ip["addr_range"], device=self.device)
@@ -299,7 +301,7 @@ class BoardKernel:
                 dmasr = self.dma.mmio.read(CHANNELS[channel][0] + DMASR)
                 if dmasr & DMASR_ERROR_MASK:
                     self._broken = describe_dmasr(channel, dmasr)
-                    raise DMAError(self._broken + ". The DMA halted; create a new PynqBackend to reload the overlay")
+                    raise DMAError(f"{self._broken}. The DMA halted; {self._stop_dma()}; create a new PynqBackend to reload the overlay")
                 if dmasr & DMASR_IDLE:
                     pending.discard(channel)
             if "kernel" in pending and self.kernel.finished(self.kernel.control()):
@@ -309,9 +311,19 @@ class BoardKernel:
                 message = _diagnose(pending, deadline.seconds)
                 if "kernel" not in pending and (status := self.kernel.read_register("status")):
                     message += f"; kernel status 0x{status:02x}: " + "; ".join(describe_status(status))
-                raise KernelTimeoutError(message)
+                raise KernelTimeoutError(f"{message}. {self._stop_dma()}; create a new PynqBackend to reload the overlay")
             if pending:
                 time.sleep(POLL_PAUSE_S)
+
+
+    def _stop_dma(self) -> str:
+        """Soft-reset the DMA after a stall or an error, so that no transfer is outstanding when the overlay
+        is reloaded; returns a sentence saying how that went (the kernel itself only resets with the overlay)."""
+        try:
+            self.overlay.reset_dma(Deadline(min(self.timeout_s, DMA_RESET_TIMEOUT_S)))
+        except KernelTimeoutError as exc:
+            return f"the DMA soft reset failed as well ({exc}); reload the overlay, and power-cycle the board if that hangs"
+        return "both DMA channels were soft-reset (no transfer outstanding)"
 
 
 def _diagnose(pending: set[str], seconds: float) -> str:

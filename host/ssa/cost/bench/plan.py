@@ -9,6 +9,9 @@ import numpy as np
 CHECK_BLOCKS = 8
 SEED = 12345
 DENSITY = 0.3
+#: Option ranges of `ssa bench` / `python -m ssa.cost.bench`: more threads is a typo, not a machine;
+#: larger batches would need gigabytes of spikes at N = 128.
+MAX_THREADS, CPU_BATCH_MAX, CUDA_BATCH_MAX = 1024, 1024, 8192
 
 
 @dataclass(frozen=True)

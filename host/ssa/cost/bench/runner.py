@@ -20,7 +20,7 @@ from ssa.cost.bench.candidates import (
 from ssa.cost.bench.floor import PAPER_CPU_US, Floor, measure_floor
 from ssa.cost.bench.plan import CHECK_BLOCKS, SEED, Plan, Report, Row, make_inputs
 from ssa.cost.bench.report import machine_info
-from ssa.errors import SSAError
+from ssa.errors import BackendError, SSAError
 
 
 def time_call(call: Callable[[], object], min_repeat_s: float, repeats: int, warmup: int = 2, clock: Callable[[], float] = time.perf_counter) -> float:
@@ -117,7 +117,7 @@ def run_plan(plan: Plan, device: str = "auto", progress: bool = True) -> Report:
     """Measure the main table and the growth sweeps of `plan`."""
     cuda = device in ("auto", "cuda") and cuda_available()
     if device == "cuda" and not cuda:
-        raise SSAError("--device cuda but torch.cuda.is_available() is False; use --device cpu or auto, or a machine with a CUDA GPU")
+        raise BackendError("--device cuda but torch.cuda.is_available() is False (or torch is missing); use --device cpu or auto, or a machine with a CUDA GPU")
     report = Report(meta=machine_info(plan, cuda))
     floor = _floor(plan, report)
     cases = _cases(plan, cuda)

@@ -63,10 +63,12 @@ class AxiDma:
         self.mask = (1 << length_width) - 1
         self.mm2s, self.s2mm = Channel("MM2S"), Channel("S2MM")
         self.stream: np.ndarray | None = None  # MM2S words not yet taken by the kernel
+        self.resets = 0  # soft resets (DMACR.Reset) so far
 
     def reset(self) -> None:
         self.mm2s, self.s2mm = Channel("MM2S"), Channel("S2MM")
         self.stream = None
+        self.resets += 1
 
     def _channel(self, offset: int) -> tuple[Channel, int]:
         return (self.mm2s, offset) if offset < 0x30 else (self.s2mm, offset - 0x30)
