@@ -18,9 +18,9 @@ from ssa.contract.config import SSAConfig, check_seed
 from ssa.contract.prng import model_call_seed
 from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
 from ssa.model.bundle import Bundle, load_bundle
-from ssa.model.coding import encode_pixels, lif_multistep
+from ssa.model.coding import encode_pixels, lif_multistep, ternary_lif_multistep
 
-SUPPORTED_ATTENTION = ("ssa", "spikformer")
+SUPPORTED_ATTENTION = ("ssa", "spikformer", "a2os2a")
 
 
 class AttentionBackend(Protocol):
@@ -83,6 +83,11 @@ class SpikingViT:
                 self.spikformer_scale, self.spikformer_threshold = float(spk["scale"]), float(spk["v_threshold"])
             except (KeyError, TypeError, ValueError) as exc:
                 raise BundleError(f"spikformer bundle lacks neuron.spikformer_attention ({exc!r}); re-export it") from exc
+        if self.attention == "a2os2a":
+            try:
+                self.a2os2a_threshold = float(bundle.manifest["neuron"]["a2os2a_attention"]["v_threshold"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise BundleError(f"a2os2a bundle lacks neuron.a2os2a_attention ({exc!r}); re-export it") from exc
         self.patch_unit = LinearUnit.from_bundle(bundle, "patch")
         self.pos = bundle["pos_embedding"].astype(np.float32)
         self.layers = [{part: LinearUnit.from_bundle(bundle, f"layers.{l}.{part}.unit")
@@ -150,15 +155,26 @@ class SpikingViT:
     def _encoder_layer(self, x: np.ndarray, layer: int, units: dict[str, LinearUnit], first_index: int) -> np.ndarray:
         t, b, n, d = x.shape
         h = self.heads
-        q, k, v = (self._lif(units[m](x)).reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for m in "qkv")
+        q, k, v = (self._qkv_neuron(m, units[m](x)).reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for m in "qkv")
         attn = self._attention(q, k, v, layer, first_index).astype(np.float32)
         x = x + self._lif(units["proj"](attn.transpose(0, 1, 3, 2, 4).reshape(t, b, n, d)))
         return x + self._lif(units["mlp2"](self._lif(units["mlp1"](x))))
+
+    def _qkv_neuron(self, part: str, x: np.ndarray) -> np.ndarray:
+        """LIF, except A²OS²A's K (ReLU, real) and V (ternary LIF)."""
+        if self.attention == "a2os2a" and part == "k":
+            return np.maximum(x, np.float32(0))
+        if self.attention == "a2os2a" and part == "v":
+            return ternary_lif_multistep(x, self.tau, self.v_threshold)
+        return self._lif(x)
 
     def _attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, layer: int, first_index: int) -> np.ndarray:
         if self.attention == "spikformer":
             scores = (q @ k.swapaxes(-1, -2)) @ v * np.float32(self.spikformer_scale)
             return lif_multistep(scores, self.tau, self.spikformer_threshold)
+        if self.attention == "a2os2a":
+            scores = ((q.astype(np.float64) @ k.astype(np.float64).swapaxes(-1, -2)) @ v.astype(np.float64)).astype(np.float32)
+            return lif_multistep(scores, self.tau, self.a2os2a_threshold)
         seed = model_call_seed(self.seed, layer, first_index, self.heads)
         start = time.perf_counter()
         spikes = [x.astype(np.uint8) for x in (q, k, v)]
