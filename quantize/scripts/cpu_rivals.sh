@@ -7,7 +7,7 @@
 set -u
 OUT_DIR=$1; shift
 PRESET=(--embed-dim 64 --depth 2 --heads 4 --mlp-ratio 4 --patch 7)
-BUDGET=(--epochs 3 --batch-size 128 --limit 20000 --eval-limit 2000 --lr 2e-3 --seed 0 --device cpu)
+BUDGET=(--epochs 3 --batch-size 128 --limit 10000 --eval-limit 2000 --lr 2e-3 --seed 0 --device cpu)
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONUNBUFFERED=1
 mkdir -p "$OUT_DIR"
 { lscpu | head -20; uptime; date -u +%Y-%m-%dT%H:%M:%SZ; } > "$OUT_DIR/machine.txt"

@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "train": "ssa_quantize.cli:train",
     "evaluate": "ssa_quantize.cli:evaluate",
     "export": "ssa_quantize.cli:export",
+    "spiked": "ssa_quantize.cli:spiked",
 }
 
 

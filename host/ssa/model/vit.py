@@ -71,6 +71,8 @@ class SpikingViT:
             self.tau, self.v_threshold = float(cfg["tau"]), float(cfg["v_threshold"])
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"bundle manifest lacks a complete 'model' section ({exc!r}); re-export it with `ssa export`") from exc
+        if self.attention == "spikedattention":
+            raise BundleError("this is a SpikedAttention bundle: run it with ssa.model.spiked.SpikedViT.from_bundle")
         if self.attention not in SUPPORTED_ATTENTION:
             raise BundleError(f"the numpy runtime runs spiking models {SUPPORTED_ATTENTION}, this bundle is {self.attention!r}")
         try:
