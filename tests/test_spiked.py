@@ -140,3 +140,30 @@ def test_only_ann_checkpoints_convert():
     model = SpikingViT(ModelConfig(attention="ssa", timesteps=2, image_size=8, patch=4, embed_dim=8, depth=1, heads=2))
     with pytest.raises(ConfigError, match="--attention ann"):
         convert(model, torch.rand((2, 1, 8, 8)), 1.15, 8)
+
+
+def test_spiked_command_converts_and_evaluates_a_grid(tmp_path):
+    """`ssa spiked` on a tiny ann run of synthetic IDX data: θ per point, one grid row per (T, B), bundles."""
+    import json
+
+    from click.testing import CliRunner
+
+    from ssa.cli import main
+    from ssa_quantize.training import TrainConfig, train
+    from test_datasets import write_mnist_like
+
+    from ssa.model.datasets import load_dataset
+
+    write_mnist_like(tmp_path / "data", n_train=40, n_test=12)
+    data = load_dataset("fashion-mnist", tmp_path / "data")
+    cfg = ModelConfig(attention="ann", timesteps=1, image_size=28, patch=7, embed_dim=8, depth=1, heads=2)
+    train(tmp_path / "ann", cfg, TrainConfig(epochs=1, batch_size=20, amp=False), data, torch.device("cpu"))
+    result = CliRunner().invoke(main, ["spiked", "--checkpoint", str(tmp_path / "ann"), "--data-dir", str(tmp_path / "data"),
+                                       "--timesteps", "4", "--timesteps", "6", "--base", "2.0", "--calibration", "10",
+                                       "--select-on", "5", "--bundles", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "spiked.json").read_text())
+    assert [(g["timesteps"], g["base"], g["total"]) for g in summary["grid"]] == [(4, 2.0, 12), (6, 2.0, 12)]
+    assert all(0 <= g["train_heldout_accuracy"] <= 1 for g in summary["grid"])
+    vit = SpikedViT.from_bundle(tmp_path / "out" / "bundle_T6_B2.0.npz")
+    assert vit.p.timesteps == 6 and vit.p.theta == summary["theta"]
