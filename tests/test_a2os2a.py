@@ -72,11 +72,10 @@ def test_model_uses_binary_q_relu_k_ternary_v():
     assert isinstance(layer.v.neuron, MultiStepTernaryLIF)
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A tiny A²OS²A model after a few training steps, and its bundle."""
+def tiny_trained(kind: str, tmp_path_factory):
+    """A tiny model of attention ``kind`` after a few training steps, and its bundle."""
     torch.manual_seed(0)
-    cfg = ModelConfig(attention="a2os2a", timesteps=3, image_size=8, patch=4, embed_dim=16, depth=2, heads=2)
+    cfg = ModelConfig(attention=kind, timesteps=3, image_size=8, patch=4, embed_dim=16, depth=2, heads=2)
     model = SpikingViT(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     g = torch.Generator().manual_seed(1)
@@ -87,12 +86,19 @@ def trained(tmp_path_factory):
         loss.backward()
         opt.step()
     model.eval()
-    path = write_bundle(model, tmp_path_factory.mktemp("a2os2a") / "bundle.npz", seed=SEED, dataset="fashion-mnist")
+    path = write_bundle(model, tmp_path_factory.mktemp(kind) / "bundle.npz", seed=SEED, dataset="fashion-mnist")
     return model, path
 
 
-def test_numpy_runtime_matches_torch_for_a2os2a(trained):
-    model, path = trained
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    return tiny_trained("a2os2a", tmp_path_factory)
+
+
+@pytest.mark.parametrize("kind", ["a2os2a", "spikformer"])
+def test_numpy_runtime_matches_torch_for_each_deterministic_kind(kind, trained, tmp_path_factory):
+    """As tests/test_model_numpy.py for ssa: the bundle's numpy run equals torch's hardware-exact evaluation."""
+    model, path = trained if kind == "a2os2a" else tiny_trained(kind, tmp_path_factory)
     images = np.random.default_rng(3).random((6, 1, 8, 8)).astype(np.float32)
     with torch.no_grad():
         want = model(torch.from_numpy(images), LfsrSampler(seed=SEED, first_index=7)).numpy()
