@@ -167,3 +167,20 @@ def test_spiked_command_converts_and_evaluates_a_grid(tmp_path):
     assert all(0 <= g["train_heldout_accuracy"] <= 1 for g in summary["grid"])
     vit = SpikedViT.from_bundle(tmp_path / "out" / "bundle_T6_B2.0.npz")
     assert vit.p.timesteps == 6 and vit.p.theta == summary["theta"]
+
+
+def test_bundle_with_bad_phase_parameters_is_refused(ann, tmp_path):
+    params = convert(ann, torch.rand((4, 1, 8, 8)), 1.5, 4)
+    path = write_spiked_bundle(params, ann.config.to_dict(), tmp_path / "s.npz", dataset="fashion-mnist",
+                               percentile=99.9, calibration_images=4)
+    from ssa.model.bundle import load_bundle, save_bundle
+
+    bundle = load_bundle(path)
+    manifest = {k: v for k, v in bundle.manifest.items() if k not in ("schema", "schema_version", "checksums")}
+    manifest["spiked"] = dict(manifest["spiked"], base=3.0)
+    bad = save_bundle(tmp_path / "bad.npz", manifest, bundle.arrays)
+    with pytest.raises(BundleError, match="invalid phase parameters"):
+        SpikedViT.from_bundle(bad)
+    del manifest["spiked"]
+    with pytest.raises(BundleError, match="not a SpikedAttention bundle"):
+        SpikedViT.from_bundle(save_bundle(tmp_path / "none.npz", manifest, bundle.arrays))

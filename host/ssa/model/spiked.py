@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ssa.errors import BundleError, ImageError, ShapeError
+from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
 from ssa.model import phase
 from ssa.model.bundle import Bundle, load_bundle
 
@@ -91,17 +91,20 @@ class SpikedParams:
             raise BundleError(f"not a SpikedAttention bundle (model.attention={cfg.get('attention')!r}); "
                               "convert an ann checkpoint with `ssa spiked-convert`, or run spiking bundles with ssa.model.SpikingViT")
         try:
-            depth = int(cfg["depth"])
+            depth, base, timesteps = int(cfg["depth"]), float(spk["base"]), int(spk["timesteps"])
             theta = {name: float(spk["theta"][name]) for name in theta_names(depth)}
-            params = cls(float(spk["base"]), int(spk["timesteps"]), int(cfg["patch"]), int(cfg["heads"]), depth,
-                         (int(cfg["channels"]), int(cfg["image_size"]), int(cfg["image_size"])), theta, {})
+            shape = (int(cfg["channels"]), int(cfg["image_size"]), int(cfg["image_size"]))
+            patch, heads = int(cfg["patch"]), int(cfg["heads"])
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"SpikedAttention bundle manifest is incomplete ({exc!r}); convert it again") from exc
-        phase.check_phase(params.base, params.timesteps)
+        try:
+            phase.check_phase(base, timesteps)
+        except ConfigError as exc:
+            raise BundleError(f"SpikedAttention bundle has invalid phase parameters: {exc}") from exc
         names = ["patch"] + [f"layers.{l}.{u}.unit" for l in range(depth) for u in UNITS]
         arrays = {f"{n}.{k}": bundle[f"{n}.{k}"] for n in names for k in ("weight", "scale", "bias")}
         arrays.update({k: bundle[k] for k in ("pos_embedding", "head.weight", "head.weight_scale", "head.bias")})
-        return cls(params.base, params.timesteps, params.patch, params.heads, depth, params.image_shape, theta, arrays)
+        return cls(base, timesteps, patch, heads, depth, shape, theta, arrays)
 
 
 class SpikedViT:
@@ -110,13 +113,13 @@ class SpikedViT:
     def __init__(self, params: SpikedParams, ops: PhaseOps | None = None) -> None:
         self.p = params
         self.ops = ops or NumpyOps()
-        a = {k: self.ops.asarray(np.asarray(v, dtype=np.float64)) for k, v in params.arrays.items()}
-        self.w = a
+        self.w = {k: self.ops.asarray(np.asarray(v, dtype=np.float64)) for k, v in params.arrays.items()}
         head = np.asarray(params.arrays["head.weight"], np.float64) * np.asarray(params.arrays["head.weight_scale"], np.float64)
         self.head_weight_t = self.ops.asarray(head.T.copy())
 
     @classmethod
     def from_bundle(cls, path: str | Path, ops: PhaseOps | None = None) -> "SpikedViT":
+        """Load a SpikedAttention bundle (``ssa spiked --bundles``)."""
         return cls(SpikedParams.from_bundle(load_bundle(path)), ops)
 
     def _unit(self, name: str, times: Any, theta_in: float) -> Any:
@@ -156,6 +159,7 @@ class SpikedViT:
         return feats @ self.head_weight_t + self.w["head.bias"]
 
     def predict(self, images: np.ndarray) -> np.ndarray:
+        """Predicted classes ``[B]`` (numpy backend)."""
         return np.asarray(self.logits(images)).argmax(axis=1)
 
     def _layer(self, l: int, x: Any, x_point: str) -> tuple[Any, str]:
