@@ -120,7 +120,8 @@ def export(run_dir: Path, out_dir: Path, seed: int, evaluation: tuple[Path, ...]
 @click.option("--calibration", type=click.IntRange(1), default=512, show_default=True,
               help="Calibrate θ on the first CALIBRATION training images.")
 @click.option("--select-on", type=click.IntRange(0), default=0, show_default=True,
-              help="Also score every (T, B) on the next SELECT_ON training images (to pick B per T without the test set).")
+              help="Also score every (T, B) on the last SELECT_ON training images (to pick B per T without the test "
+                   "set; unseen by a run trained with --limit below 60000 - SELECT_ON).")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Evaluate on the first LIMIT test images only.")
 @click.option("--backend", type=click.Choice(["numpy", "torch"]), default="numpy", show_default=True)
 @click.option("--device", default=None, help="torch device of --backend torch (default: cuda when present, else cpu).")
@@ -144,7 +145,11 @@ def spiked(run_dir: Path, data_dir: Path | None, timesteps: tuple[int, ...], bas
     calib = torch.from_numpy(data.train.images[:calibration]).float() / 255.0
     params = convert(model, calib, bases[0], timesteps[0], percentile)
     ops = TorchOps(pick_device(device)) if backend == "torch" else None
-    held = Split(data.train.images[calibration : calibration + select_on], data.train.labels[calibration : calibration + select_on])
+    first = len(data.train.labels) - select_on
+    if first < calibration:
+        raise click.BadParameter(f"{select_on} held-out images overlap the {calibration} calibration images of a "
+                                 f"{len(data.train.labels)}-image training set; lower it", param_hint="--select-on")
+    held = Split(data.train.images[first:], data.train.labels[first:])
     out_dir.mkdir(parents=True, exist_ok=True)
     grid = []
     for t in tqdm(timesteps, desc="T", disable=None):
