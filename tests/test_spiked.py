@@ -167,6 +167,12 @@ def test_spiked_command_converts_and_evaluates_a_grid(tmp_path):
     assert all(0 <= g["train_heldout_accuracy"] <= 1 for g in summary["grid"])
     vit = SpikedViT.from_bundle(tmp_path / "out" / "bundle_T6_B2.0.npz")
     assert vit.p.timesteps == 6 and vit.p.theta == summary["theta"]
+    only = CliRunner().invoke(main, ["spiked", "--checkpoint", str(tmp_path / "ann"), "--data-dir", str(tmp_path / "data"),
+                                     "--timesteps", "4", "--base", "2.0", "--calibration", "10", "--select-on", "5",
+                                     "--no-test", "--out", str(tmp_path / "sel")])
+    assert only.exit_code == 0, only.output
+    row = json.loads((tmp_path / "sel" / "spiked.json").read_text())["grid"][0]
+    assert "accuracy" not in row and row["train_heldout_accuracy"] == summary["grid"][0]["train_heldout_accuracy"]
 
 
 def test_bundle_with_bad_phase_parameters_is_refused(ann, tmp_path):

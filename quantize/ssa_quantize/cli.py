@@ -128,9 +128,11 @@ def export(run_dir: Path, out_dir: Path, seed: int, evaluation: tuple[Path, ...]
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Writes spiked.json (θ and the accuracy grid) and, with --bundles, one bundle per (T, B).")
 @click.option("--bundles/--no-bundles", default=False, show_default=True)
+@click.option("--test/--no-test", "on_test", default=True, show_default=True,
+              help="Evaluate on the test set (--no-test with --select-on: the held-out selection only).")
 def spiked(run_dir: Path, data_dir: Path | None, timesteps: tuple[int, ...], bases: tuple[float, ...], percentile: float,
            calibration: int, select_on: int, limit: int | None, backend: str, device: str | None, out_dir: Path,
-           bundles: bool) -> None:
+           bundles: bool, on_test: bool) -> None:
     """Convert a trained ann checkpoint to SpikedAttention (no training) and evaluate it over a (T, B) grid."""
     import numpy as np
     import torch
@@ -155,7 +157,7 @@ def spiked(run_dir: Path, data_dir: Path | None, timesteps: tuple[int, ...], bas
     for t in tqdm(timesteps, desc="T", disable=None):
         for b in bases:
             point = with_phase(params, b, t)
-            result = evaluate_spiked(point, data.test, ops, limit)
+            result = evaluate_spiked(point, data.test, ops, limit) if on_test else {"base": b, "timesteps": t}
             if select_on:
                 result["train_heldout_accuracy"] = evaluate_spiked(point, held, ops)["accuracy"]
             grid.append(result)
@@ -163,7 +165,7 @@ def spiked(run_dir: Path, data_dir: Path | None, timesteps: tuple[int, ...], bas
             if bundles:
                 write_spiked_bundle(point, state["model_config"], out_dir / f"bundle_T{t}_B{b}.npz", dataset=data.name,
                                     percentile=percentile, calibration_images=calibration,
-                                    accuracy={"spiked": {k: result[k] for k in ("accuracy", "correct", "total")}})
+                                    accuracy={"spiked": {k: result[k] for k in ("accuracy", "correct", "total") if k in result}})
     summary = {"checkpoint": str(run_dir), "dataset": data.name, "percentile": percentile, "calibration_images": calibration,
                "select_on": select_on, "backend": backend, "theta": params.theta, "grid": grid,
                "ann_parameters": int(sum(p.numel() for p in model.parameters())), "numpy": np.__version__}
