@@ -119,7 +119,8 @@ def register_rivals() -> None:
     """Register ``a2os2a`` and ``spikedattention`` in ``ssa.cost.energy``'s registry (rates from ``Block.rates``).
 
     A²OS²A reads q → ``rates.q``, k_nonzero → ``rates.k``, v_nonzero → ``rates.v``; SpikedAttention
-    reads q, k, v and p → ``rates.s``. Raises ConfigError while that module is absent.
+    reads q, k, v and p → ``rates.s``; both use ``Block.acc_bits`` for scores, potentials and local
+    memories, like the registry's other kinds. Raises ConfigError while that module is absent.
     """
     try:
         from ssa.cost.energy import Block, Counts, register
@@ -133,9 +134,9 @@ def register_rivals() -> None:
     @register("a2os2a", label="A²OS²A (binary Q, ReLU K, ternary V; additions only)", spiking=True)
     def _a2os2a(b: Block) -> Counts:
         r = b.rates
-        return convert(count_a2os2a(b.n, b.dk, b.heads, b.t, q=r.q, k_nonzero=r.k, v_nonzero=r.v, acc_bits=32))
+        return convert(count_a2os2a(b.n, b.dk, b.heads, b.t, q=r.q, k_nonzero=r.k, v_nonzero=r.v, acc_bits=b.acc_bits))
 
     @register("spikedattention", label="SpikedAttention (phase coding, trace matmul, WOSS)", spiking=True)
     def _spiked(b: Block) -> Counts:
         r = b.rates
-        return convert(count_spikedattention(b.n, b.dk, b.heads, b.t, q=r.q, k=r.k, v=r.v, p=r.s, acc_bits=32))
+        return convert(count_spikedattention(b.n, b.dk, b.heads, b.t, q=r.q, k=r.k, v=r.v, p=r.s, acc_bits=b.acc_bits))
