@@ -1,6 +1,5 @@
 """Operation counts of A²OS²A and SpikedAttention blocks, against hand counts of tiny blocks."""
 import pytest
-
 from ssa.cost.energy_rivals import count_a2os2a, count_spikedattention, register_rivals
 from ssa.errors import ConfigError
 

@@ -147,12 +147,10 @@ def test_spiked_command_converts_and_evaluates_a_grid(tmp_path):
     import json
 
     from click.testing import CliRunner
-
     from ssa.cli import main
+    from ssa.model.datasets import load_dataset
     from ssa_quantize.training import TrainConfig, train
     from test_datasets import write_mnist_like
-
-    from ssa.model.datasets import load_dataset
 
     write_mnist_like(tmp_path / "data", n_train=40, n_test=12)
     data = load_dataset("fashion-mnist", tmp_path / "data")

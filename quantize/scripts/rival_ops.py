@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from ssa.cost.energy import Block, Rates, count, estimate
 from ssa.cost.energy_rivals import register_rivals
 from ssa.model.datasets import load_dataset
@@ -48,6 +47,11 @@ class CountingOps(NumpyOps):
     def trace_matmul(self, ta, tb, base, timesteps):  # type: ignore[override]
         self.fired.append((float((ta < timesteps).mean()), float((tb < timesteps).mean())))
         return super().trace_matmul(ta, tb, base, timesteps)
+
+
+def total(ops: dict[str, float], prefixes: tuple[str, ...]) -> float:
+    """Sum of the counts of every operation whose name starts with one of ``prefixes``."""
+    return sum(v for k, v in ops.items() if k.startswith(prefixes))
 
 
 def main() -> None:
@@ -92,10 +96,10 @@ def main() -> None:
             block = Block(n, dk, heads=h, t=args.t, rates=Rates(r["q"], r["k"], r["v"]))
             used = f"q {r['q']:.3f}, k {r['k']:.3f}, v {r['v']:.3f}"
         c = count(kind, block).ops
-        pick = lambda *names: sum(v for k, v in c.items() if k.startswith(names))  # noqa: E731
+        ands, adds, muls, cmps = (total(c, names) for names in (("and",), ("add", "fadd"), ("mul", "fmul"), ("cmp",)))
         exps = block.pairs if kind == "ann" else 0
-        print(f"| {kind} | {used} | {pick('and'):,.0f} | {pick('add', 'fadd'):,.0f} | {pick('mul', 'fmul'):,.0f} | "
-              f"{exps:,} | {pick('cmp'):,.0f} | {estimate(kind, block).total_uj:.4f} |")
+        print(f"| {kind} | {used} | {ands:,.0f} | {adds:,.0f} | {muls:,.0f} | {exps:,} | {cmps:,.0f} | "
+              f"{estimate(kind, block).total_uj:.4f} |")
 
 
 if __name__ == "__main__":
