@@ -101,6 +101,9 @@ def bad_arguments(command: str, places: dict[str, str]) -> list[tuple[str, st.Se
         "evaluate": [("--checkpoint", paths(places, "empty", "blank", "file", "missing")), ("--mode", st.sampled_from(["", "exact"])),
                      ("--output", paths(places, "empty", "blank", "folder", "under_a_file")), ("--limit", ints_outside(1, None)),
                      ("--threads", ints_outside(1, 1024)), ("--seed", ints_outside(0, 2**32 - 1))],
+        "spiked": [("--checkpoint", paths(places, "empty", "blank", "file", "missing")), ("--out", folder_out),
+                   ("--timesteps", ints_outside(1, 1024)), ("--base", floats_outside(1.0, 2.0, open_low=True)),
+                   ("--percentile", floats_outside(0.0, 100.0, open_low=True)), ("--backend", st.sampled_from(["", "cuda", "NUMPY"]))],
         "export": [("--checkpoint", paths(places, "empty", "blank", "file", "missing")), ("--out", folder_out),
                    ("--onnx", st.sampled_from(["", "onnx", "QCDQ"])), ("--evaluation", paths(places, "empty", "folder", "missing")),
                    ("--seed", ints_outside(0, 2**32 - 1))],
@@ -109,7 +112,8 @@ def bad_arguments(command: str, places: dict[str, str]) -> list[tuple[str, st.Se
 
 #: Arguments a command needs besides the bad one (valid, pointing at nothing that exists).
 REQUIRED = {"train": ["--out", "{ok_dir}/run"], "evaluate": ["--checkpoint", "{ok_dir}/none"],
-            "export": ["--checkpoint", "{ok_dir}/none", "--out", "{ok_dir}/bundle"], "notebooks": []}
+            "export": ["--checkpoint", "{ok_dir}/none", "--out", "{ok_dir}/bundle"],
+            "spiked": ["--checkpoint", "{ok_dir}/none", "--out", "{ok_dir}/spiked"], "notebooks": []}
 
 
 def assert_one_line_error(args: list[str], exit_code: int, output: str, exception: BaseException | None) -> None:

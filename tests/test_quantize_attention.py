@@ -66,7 +66,7 @@ def test_spikformer_and_ann_cores_keep_the_shape():
 
 
 def test_unknown_attention_is_a_config_error():
-    with pytest.raises(ConfigError, match="ssa, spikformer, ann"):
+    with pytest.raises(ConfigError, match="ssa, spikformer, a2os2a, ann"):
         AttentionCore("linear", 0)
 
 

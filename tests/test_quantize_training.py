@@ -33,7 +33,7 @@ def synthetic(n: int, seed: int = 0) -> Split:
     return Split(images, labels.astype(np.int64))
 
 
-@pytest.mark.parametrize("attention", ["ssa", "spikformer", "ann"])
+@pytest.mark.parametrize("attention", ["ssa", "spikformer", "a2os2a", "ann"])
 def test_a_few_steps_reduce_the_loss(attention):
     torch.manual_seed(0)
     model = SpikingViT(ModelConfig(attention=attention, classes=2, **TINY))

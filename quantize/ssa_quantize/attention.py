@@ -1,4 +1,4 @@
-"""Attention cores selectable by name: ``ssa``, ``spikformer`` and ``ann``.
+"""Attention cores selectable by name: ``ssa``, ``spikformer``, ``a2os2a`` and ``ann``.
 
 All cores take per-head tensors ``[T, B, H, N, D_K]`` and return the same shape.
 
@@ -11,6 +11,10 @@ All cores take per-head tensors ``[T, B, H, N, D_K]`` and return the same shape.
   streams through the shared reference emulator ``ssa.backends.emulator.run`` on CPU uint8 spikes.
 * ``spikformer``: ``LIF((Q Kᵀ) · scale · V)`` with integer products, no softmax (Zhou et al. 2023:
   scale 0.125, attention LIF threshold 0.5).
+* ``a2os2a`` (Guo et al. 2025, A²OS²A): ``LIF((Q Kᵀ) V)`` with binary spiking Q, real non-negative
+  K (ReLU path) and ternary spiking V (−1, 0, +1): no softmax, no scaling, additions only (the
+  scale is learned by K's BatchNorm). The products are summed in float64 and rounded once to float32,
+  so any summation order (torch, numpy, hardware adders) gives the same value (docs/rivals.md).
 * ``ann``: ``softmax(Q Kᵀ / sqrt(D_K)) V`` on real-valued Q, K, V.
 """
 from __future__ import annotations
@@ -35,6 +39,15 @@ from .neurons import MultiStepLIF, bernoulli_st, encode_pixels_torch
 
 #: Spikformer attention (Zhou et al. 2023): scale of (Q Kᵀ) V and threshold of its LIF.
 SPIKFORMER_SCALE, SPIKFORMER_THRESHOLD = 0.125, 0.5
+#: A²OS²A attention: threshold of the LIF after (Q Kᵀ) V (no scale; docs/rivals.md).
+A2OS2A_THRESHOLD = 1.0
+
+
+def addition_only_scores(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """``(Q Kᵀ) V`` of A²OS²A in float64, rounded to float32: binary Q selects K entries, ternary V adds or subtracts."""
+    with torch.autocast(device_type=q.device.type, enabled=False):
+        q64, k64, v64 = q.double(), k.double(), v.double()
+        return ((q64 @ k64.transpose(-1, -2)) @ v64).float()
 
 
 class TorchSampler:
@@ -133,7 +146,8 @@ class AttentionCore(nn.Module):
         self.layer = layer
         self.scale = spikformer_scale
         self.ssa_grad = ssa_grad
-        self.lif = MultiStepLIF(v_threshold=spikformer_threshold, **(lif_options or {})) if kind == "spikformer" else None
+        thresholds = {"spikformer": spikformer_threshold, "a2os2a": A2OS2A_THRESHOLD}
+        self.lif = MultiStepLIF(v_threshold=thresholds[kind], **(lif_options or {})) if kind in thresholds else None
         self.rate: torch.Tensor | None = None
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sampler: Sampler) -> torch.Tensor:
@@ -152,5 +166,8 @@ class AttentionCore(nn.Module):
         if self.kind == "spikformer":
             assert self.lif is not None
             return self.lif((q @ k.transpose(-1, -2)) @ v * self.scale)
+        if self.kind == "a2os2a":
+            assert self.lif is not None
+            return self.lif(addition_only_scores(q, k, v))
         weights = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]), dim=-1)
         return weights @ v

@@ -184,3 +184,71 @@ def export(run_dir: Path, out_dir: Path, seed: int, evaluation: tuple[Path, ...]
     if onnx_format != "none":
         paths = export_onnx(model, out_dir / "onnx", onnx_format)
         click.echo(f"onnx ({onnx_format}): {len(paths)} files in {out_dir / 'onnx'}")
+
+
+@click.command()
+@click.option("--checkpoint", "run_dir", type=NonEmptyPath(file_okay=False, path_type=Path), required=True,
+              help="Run folder of a trained ann model (`ssa train --attention ann`).")
+@click.option("--data-dir", type=NonEmptyPath(file_okay=False, path_type=Path), default=None)
+@click.option("--timesteps", "timesteps", type=click.IntRange(1, 1024), multiple=True, default=(40,), show_default=True,
+              help="T of the one-spike phase code (repeatable: a grid).")
+@click.option("--base", "bases", type=FiniteFloat(1.0, 2.0, min_open=True), multiple=True, default=(1.15,),
+              show_default=True, help="Base B in (1, 2] (repeatable: a grid).")
+@click.option("--percentile", type=FiniteFloat(0.0, 100.0, min_open=True), default=99.9, show_default=True,
+              help="θ of each activation point: this percentile of its positive ANN activations.")
+@click.option("--calibration", type=click.IntRange(1, 60_000), default=512, show_default=True,
+              help="Calibrate θ on the first CALIBRATION training images.")
+@click.option("--select-on", type=click.IntRange(0, 60_000), default=0, show_default=True,
+              help="Also score every (T, B) on the last SELECT_ON training images (to pick B per T without the test "
+                   "set; unseen by a run trained with --limit below 60000 - SELECT_ON).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Evaluate on the first LIMIT test images only.")
+@click.option("--backend", type=click.Choice(["numpy", "torch"]), default="numpy", show_default=True)
+@click.option("--device", default=None, help="torch device of --backend torch (default: cuda when present, else cpu).")
+@click.option("--out", "out_dir", type=OutputDir(), required=True,
+              help="Writes spiked.json (θ and the accuracy grid) and, with --bundles, one bundle per (T, B).")
+@click.option("--bundles/--no-bundles", default=False, show_default=True)
+@click.option("--test/--no-test", "on_test", default=True, show_default=True,
+              help="Evaluate on the test set (--no-test with --select-on: the held-out selection only).")
+@needs_train_extra
+def spiked(run_dir: Path, data_dir: Path | None, timesteps: tuple[int, ...], bases: tuple[float, ...], percentile: float,
+           calibration: int, select_on: int, limit: int | None, backend: str, device: str | None, out_dir: Path,
+           bundles: bool, on_test: bool) -> None:
+    """Convert a trained ann checkpoint to SpikedAttention (no training) and evaluate it over a (T, B) grid."""
+    import numpy as np
+    import torch
+    from tqdm import tqdm
+
+    from ssa.model.datasets import Split
+
+    from .spiked import TorchOps, convert, evaluate_spiked, with_phase, write_spiked_bundle
+    from .training import load_checkpoint, model_from_checkpoint, pick_device
+
+    state = load_checkpoint(run_dir / CHECKPOINT)
+    model = model_from_checkpoint(state)
+    data = load_dataset(state["train_config"]["dataset"], data_dir)
+    calib = torch.from_numpy(data.train.images[:calibration]).float() / 255.0
+    params = convert(model, calib, bases[0], timesteps[0], percentile)
+    ops = TorchOps(pick_device(device)) if backend == "torch" else None
+    first = len(data.train.labels) - select_on
+    if first < calibration:
+        raise click.BadParameter(f"{select_on} held-out images overlap the {calibration} calibration images of a "
+                                 f"{len(data.train.labels)}-image training set; lower it", param_hint="--select-on")
+    held = Split(data.train.images[first:], data.train.labels[first:])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    grid = []
+    for t in tqdm(timesteps, desc="T", disable=None):
+        for b in bases:
+            point = with_phase(params, b, t)
+            result = evaluate_spiked(point, data.test, ops, limit) if on_test else {"base": b, "timesteps": t}
+            if select_on:
+                result["train_heldout_accuracy"] = evaluate_spiked(point, held, ops)["accuracy"]
+            grid.append(result)
+            click.echo(json.dumps(result))
+            if bundles:
+                write_spiked_bundle(point, state["model_config"], out_dir / f"bundle_T{t}_B{b}.npz", dataset=data.name,
+                                    percentile=percentile, calibration_images=calibration,
+                                    accuracy={"spiked": {k: result[k] for k in ("accuracy", "correct", "total") if k in result}})
+    summary = {"checkpoint": str(run_dir), "dataset": data.name, "percentile": percentile, "calibration_images": calibration,
+               "select_on": select_on, "backend": backend, "theta": params.theta, "grid": grid,
+               "ann_parameters": int(sum(p.numel() for p in model.parameters())), "numpy": np.__version__}
+    (out_dir / "spiked.json").write_text(json.dumps(summary, indent=2) + "\n")

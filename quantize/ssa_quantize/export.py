@@ -17,7 +17,7 @@ from ssa.model.bundle import save_bundle
 from ssa.contract.config import CONTRACT_VERSION, DEFAULT_KERNEL_LIMITS
 from ssa.errors import ConfigError
 
-from .attention import SPIKFORMER_SCALE, SPIKFORMER_THRESHOLD
+from .attention import A2OS2A_THRESHOLD, SPIKFORMER_SCALE, SPIKFORMER_THRESHOLD
 from .model import ModelConfig, QuantLinearBN, SpikingViT
 from .names import ONNX_FORMATS
 
@@ -109,7 +109,9 @@ def write_bundle(model: SpikingViT, path: Path, *, seed: int, dataset: str, accu
                 "fits_default_kernel": cfg.tokens <= DEFAULT_KERNEL_LIMITS.n_max and cfg.head_dim <= DEFAULT_KERNEL_LIMITS.dk_max
                 and cfg.steps <= DEFAULT_KERNEL_LIMITS.t_max},
         "neuron": {"kind": "lif" if cfg.spiking else "quant_relu8", "tau": cfg.tau, "v_threshold": cfg.v_threshold,
-                   "v_reset": 0.0, "decay_input": True, "spikformer_attention": {"scale": SPIKFORMER_SCALE, "v_threshold": SPIKFORMER_THRESHOLD}},
+                   "v_reset": 0.0, "decay_input": True, "spikformer_attention": {"scale": SPIKFORMER_SCALE, "v_threshold": SPIKFORMER_THRESHOLD},
+                   "a2os2a_attention": {"q": "lif", "k": "relu", "v": "ternary_lif", "v_threshold": A2OS2A_THRESHOLD,
+                                        "scores": "float32(float64((Q Kᵀ) V))"}},
         "input_coding": input_coding_manifest(cfg),
         "seed": seed,
         "dataset": dataset,

@@ -15,7 +15,9 @@ Layout (time-first ``[T, B, N, D]`` everywhere):
 * head: mean over time and tokens (no CLS token), then an INT8 ``QuantLinear`` with bias.
 
 Neurons: :class:`~ssa_quantize.neurons.MultiStepLIF` for ``ssa``/``spikformer``; for the ``ann``
-baseline an 8-bit ``QuantReLU`` (INT8 activations, as in the paper's ANN row).
+baseline an 8-bit ``QuantReLU`` (INT8 activations, as in the paper's ANN row). ``a2os2a`` uses LIF
+everywhere except K (:class:`~ssa_quantize.neurons.ReLUPath`, real non-negative) and V
+(:class:`~ssa_quantize.neurons.MultiStepTernaryLIF`, spikes −1/0/+1).
 
 No diagonal self-mask is offered: the hardware block (docs/spec.md section 1) computes all N×N
 pairs, and masking the pair ``(i, i)`` cannot be expressed by masking whole rows of Q, K or V.
@@ -37,7 +39,7 @@ from ssa.model.coding import INPUT_CODINGS
 
 from .attention import AttentionCore, Sampler, TorchSampler
 from .names import ATAN_ALPHA, ATTENTIONS, PRESETS, SSA_GRADS, SURROGATES
-from .neurons import MultiStepLIF, direct_levels_torch
+from .neurons import MultiStepLIF, MultiStepTernaryLIF, ReLUPath, direct_levels_torch
 
 WEIGHT_BITS = 8
 
@@ -178,10 +180,10 @@ class QuantLinearBN(nn.Module):
 class QuantLinearBNNeuron(nn.Module):
     """``neuron(BN(QuantLinear(x)))`` on ``[T, B, N, F]``."""
 
-    def __init__(self, in_features: int, out_features: int, config: ModelConfig) -> None:
+    def __init__(self, in_features: int, out_features: int, config: ModelConfig, neuron: nn.Module | None = None) -> None:
         super().__init__()
         self.unit = QuantLinearBN(in_features, out_features)
-        self.neuron = make_neuron(config)
+        self.neuron = neuron if neuron is not None else make_neuron(config)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.neuron(self.unit(x))
@@ -199,6 +201,14 @@ def make_neuron(config: ModelConfig) -> nn.Module:
     return qnn.QuantReLU(bit_width=WEIGHT_BITS)
 
 
+def qkv_neurons(config: ModelConfig) -> tuple[nn.Module, nn.Module, nn.Module]:
+    """Neurons after the Q, K and V units: A²OS²A's binary / ReLU / ternary, else the model's neuron."""
+    if config.attention == "a2os2a":
+        return (MultiStepLIF(v_threshold=config.v_threshold, **lif_options(config)), ReLUPath(),
+                MultiStepTernaryLIF(tau=config.tau, v_threshold=config.v_threshold))
+    return make_neuron(config), make_neuron(config), make_neuron(config)
+
+
 class EncoderLayer(nn.Module):
     """Attention sub-block and MLP sub-block with residual sums."""
 
@@ -206,9 +216,10 @@ class EncoderLayer(nn.Module):
         super().__init__()
         dim, hidden = config.embed_dim, config.embed_dim * config.mlp_ratio
         self.heads = config.heads
-        self.q = QuantLinearBNNeuron(dim, dim, config)
-        self.k = QuantLinearBNNeuron(dim, dim, config)
-        self.v = QuantLinearBNNeuron(dim, dim, config)
+        nq, nk, nv = qkv_neurons(config)
+        self.q = QuantLinearBNNeuron(dim, dim, config, nq)
+        self.k = QuantLinearBNNeuron(dim, dim, config, nk)
+        self.v = QuantLinearBNNeuron(dim, dim, config, nv)
         self.core = AttentionCore(config.attention, layer, ssa_grad=config.ssa_grad, lif_options=lif_options(config))
         self.proj = QuantLinearBNNeuron(dim, dim, config)
         self.mlp1 = QuantLinearBNNeuron(dim, hidden, config)
@@ -228,7 +239,7 @@ class EncoderLayer(nn.Module):
 
 
 class SpikingViT(nn.Module):
-    """The backbone for all three attention kinds (module docstring)."""
+    """The backbone for every attention kind of :data:`ATTENTIONS` (module docstring)."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

@@ -1,6 +1,6 @@
 """Names the training CLI offers as choices, importable without torch (so `ssa train --help` needs no torch)."""
 
-ATTENTIONS = ("ssa", "spikformer", "ann")
+ATTENTIONS = ("ssa", "spikformer", "a2os2a", "ann")
 EVAL_MODES = ("ideal", "lfsr")
 ONNX_FORMATS = ("qcdq", "qonnx")
 BUNDLE_NAME = "bundle.npz"

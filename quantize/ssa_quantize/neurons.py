@@ -90,6 +90,46 @@ class MultiStepLIF(nn.Module):
         return f"tau={self.tau}, v_threshold={self.v_threshold}, v_reset=0, surrogate={self.surrogate}(alpha={self.alpha})"
 
 
+class MultiStepTernaryLIF(nn.Module):
+    """LIF whose spikes are ternary (−1, 0, +1), A²OS²A's V neuron (Guo et al. 2025).
+
+    Same charge and hard reset as :class:`MultiStepLIF`, with a symmetric threshold::
+
+        H[t] = V[t-1] + (X[t] - V[t-1]) / tau
+        S[t] = +1 if H[t] >= v_threshold, -1 if -H[t] >= v_threshold, else 0
+        V[t] = H[t] * (1 - |S[t]|)
+
+    Backward: the sum of the two ATan surrogates (of ``H - thr`` and of ``-H - thr``).
+    """
+
+    def __init__(self, tau: float = 2.0, v_threshold: float = 1.0, alpha: float = ATAN_ALPHA) -> None:
+        super().__init__()
+        self.tau = float(tau)
+        self.v_threshold = float(v_threshold)
+        self.alpha = float(alpha)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float()
+        v = torch.zeros_like(x[0])
+        spikes = []
+        for x_t in x:
+            h = v + (x_t - v) / self.tau
+            s = heaviside(h - self.v_threshold, self.alpha) - heaviside(-h - self.v_threshold, self.alpha)
+            v = h * (1 - s.abs())
+            spikes.append(s)
+        return torch.stack(spikes)
+
+    def extra_repr(self) -> str:
+        return f"tau={self.tau}, v_threshold=±{self.v_threshold}, v_reset=0, surrogate=ATan(alpha={self.alpha})"
+
+
+class ReLUPath(nn.Module):
+    """A²OS²A's K path: ``max(x, 0)`` per time step, real-valued (no spike, no quantisation)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x.float())
+
+
 class BernoulliST(torch.autograd.Function):
     """Bernoulli sample of probabilities ``p`` forward, straight-through (identity) gradient backward.
 

@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("ssa_quantize.cli:train", "Train a spiking ViT with SSA attention (train extra)."),
     "evaluate": ("ssa_quantize.cli:evaluate", "A checkpoint's test accuracy, ideal or lfsr (train extra)."),
     "export": ("ssa_quantize.cli:export", "A checkpoint's bundle and ONNX files (train extra)."),
+    "spiked": ("ssa_quantize.cli:spiked", "Convert a trained ANN checkpoint to SpikedAttention, no training (train extra)."),
 }
 
 

@@ -37,14 +37,15 @@ def table2_lines(sram: str) -> list[str]:
     """Table II next to the paper's, all registered kinds, the ViT-Small block and the FPGA figures."""
     block = paper_block(sram=sram)
     energies = reproduce(block, KINDS)
+    width = max(len(get_kind(kind).label) for kind in energies)
     lines = [f"Table II reproduced: one attention block, 45 nm, data in {sram} SRAM, T={PAPER_T}, "
              f"H={FITTED_HEADS} N={FITTED_N} D_K={FITTED_DK} (fitted), spike rate {FITTED_RATE} (fitted); "
              "µJ (paper, difference)",
-             f"{'attention':34} {'processing':>26} {'memory access':>26} {'total':>26}"]
+             f"{'attention':{width}} {'processing':>26} {'memory access':>26} {'total':>26}"]
     for kind, e in energies.items():
         paper = PAPER_TABLE_II.get(kind)
         p, m = (paper if paper else (None, None))
-        lines.append(f"{get_kind(kind).label:34} {_cell(e.processing_uj, p)} {_cell(e.memory_uj, m)} "
+        lines.append(f"{get_kind(kind).label:{width}} {_cell(e.processing_uj, p)} {_cell(e.memory_uj, m)} "
                      f"{_cell(e.total_uj, p + m if paper else None)}")
     errors = relative_errors(energies)
     worst = max(abs(x) for cells in errors.values() for x in cells)

@@ -378,3 +378,7 @@ def fpga_energies(n: int, dk: int, t: int, clock_mhz: float = OVERLAY_CLOCK_MHZ,
         FpgaEnergy(f"latency model, SAU array N={n} D_K={dk} T={t} at {clock_mhz:g} MHz, {power_w} W", power_w, est.array_us),
         FpgaEnergy(f"latency model, block incl. stream transfers at {clock_mhz:g} MHz, {power_w} W", power_w, est.end_to_end_us),
     ]
+
+
+# The rival attentions count in their own module; importing it registers them (it needs the names above).
+import ssa.cost.energy_rivals  # noqa: E402,F401

@@ -18,7 +18,7 @@ from ssa.contract.config import CONTRACT_LIMITS, CONTRACT_VERSION, check_seed
 from ssa.errors import BundleError, ConfigError
 from ssa.model.coding import INPUT_CODINGS
 
-SUPPORTED_ATTENTION = ("ssa", "spikformer")
+SUPPORTED_ATTENTION = ("ssa", "spikformer", "a2os2a")
 ATTENTIONS = SUPPORTED_ATTENTION + ("ann",)
 UNIT_PARTS = ("q", "k", "v", "proj", "mlp1", "mlp2")
 #: Integer fields of the `model` section and their inclusive ranges.
@@ -80,6 +80,7 @@ class ModelSpec:
     seed: int
     spikformer_scale: float
     spikformer_threshold: float
+    a2os2a_threshold: float
     pad: int = 0  # zeros added on every side of the image before patching (the paper preset pads 28 -> 32)
     input_coding: str = "bernoulli"  # first-layer input: Bernoulli spikes or direct 8-bit levels (ssa.model.coding)
 
@@ -103,6 +104,8 @@ class ModelSpec:
         if missing:
             raise BundleError(f"bundle manifest lacks a complete 'model' section (missing {missing}); {FIX}")
         attention = model["attention"]
+        if attention == "spikedattention":
+            raise BundleError("this is a SpikedAttention bundle: run it with ssa.model.spiked.SpikedViT.from_bundle")
         if attention not in SUPPORTED_ATTENTION:
             raise BundleError(f"the numpy runtime runs spiking models {SUPPORTED_ATTENTION}, this bundle is {attention!r}; "
                               f"evaluate other models in torch with `ssa evaluate --checkpoint RUN_DIR`, or {FIX} from an ssa or spikformer run")
@@ -117,6 +120,9 @@ class ModelSpec:
         coding = model.get("input_coding", "bernoulli")
         if coding not in INPUT_CODINGS:
             raise BundleError(f"manifest model.input_coding={coding!r} is not one of {INPUT_CODINGS}; {FIX} or upgrade ssa-fpga")
+        a2os2a = _section(_section(manifest, "neuron", required=False), "a2os2a_attention", required=attention == "a2os2a")
+        if attention == "a2os2a" and "v_threshold" not in a2os2a:
+            raise BundleError(f"a2os2a bundle lacks neuron.a2os2a_attention.v_threshold; {FIX}")
         spec = cls(
             attention=attention, **ints, seed=seed, input_coding=coding,
             pad=_int("model", "pad", model.get("pad", 0), 0, 512),
@@ -124,6 +130,7 @@ class ModelSpec:
             v_threshold=_float("model", "v_threshold", model["v_threshold"], *THRESHOLD_RANGE),
             spikformer_scale=_float("neuron.spikformer_attention", "scale", spk.get("scale", 0.125), *SCALE_RANGE),
             spikformer_threshold=_float("neuron.spikformer_attention", "v_threshold", spk.get("v_threshold", 0.5), *THRESHOLD_RANGE),
+            a2os2a_threshold=_float("neuron.a2os2a_attention", "v_threshold", a2os2a.get("v_threshold", 1.0), *THRESHOLD_RANGE),
         )
         spec._cross_check(manifest)
         return spec

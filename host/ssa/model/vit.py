@@ -21,7 +21,7 @@ from ssa.contract.config import SSAConfig, check_int
 from ssa.contract.prng import model_call_seed
 from ssa.errors import BundleError, ConfigError, ImageError, ShapeError, SSAError
 from ssa.model.bundle import Bundle, load_bundle
-from ssa.model.coding import encode_direct, encode_pixels, lif_multistep, pad_images
+from ssa.model.coding import encode_direct, encode_pixels, lif_multistep, pad_images, ternary_lif_multistep
 from ssa.model.schema import ModelSpec, expected_arrays
 from ssa.model.threads import DEFAULT_BLAS_THREADS, blas_threads
 
@@ -129,6 +129,7 @@ class SpikingViT:
         self.tau, self.v_threshold, self.seed = spec.tau, spec.v_threshold, spec.seed
         self.pad, self.input_coding = spec.pad, spec.input_coding
         self.spikformer_scale, self.spikformer_threshold = spec.spikformer_scale, spec.spikformer_threshold
+        self.a2os2a_threshold = spec.a2os2a_threshold
         self.patch_unit = LinearUnit.from_bundle(bundle, "patch")
         self.pos = bundle["pos_embedding"]
         self.layers = [{part: LinearUnit.from_bundle(bundle, f"layers.{l}.{part}.unit")
@@ -226,8 +227,7 @@ class SpikingViT:
         h = self.heads
         kernel = self.spike_kernel
         self._record("qkv_in", layer, x)
-        qkv = self._lif(units["qkv"](x, kernel))  # Q, K and V share the LIF parameters: one pass
-        q, k, v = (qkv[..., m * d:(m + 1) * d].reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for m in range(3))
+        q, k, v = (a.reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for a in self._qkv_neurons(units["qkv"](x, kernel)))
         attn = self._attention(q, k, v, layer, first_index)
         for name, spikes in (("q", q), ("k", k), ("v", v), ("attn", attn)):
             self._record(name, layer, spikes)
@@ -241,10 +241,23 @@ class SpikingViT:
         if self.recorder is not None:
             self.recorder(name, layer, tensor)
 
+    def _qkv_neurons(self, pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Q, K, V from their fused pre-activations [..., 3·D]: one LIF pass over all three, except
+        A²OS²A's K (ReLU, real-valued) and V (ternary LIF)."""
+        d = self.embed_dim
+        if self.attention != "a2os2a":
+            out = self._lif(pre)
+            return out[..., :d], out[..., d:2 * d], out[..., 2 * d:]
+        q, k, v = (np.ascontiguousarray(pre[..., m * d:(m + 1) * d]) for m in range(3))
+        return self._lif(q), np.maximum(k, np.float32(0)), ternary_lif_multistep(v, self.tau, self.v_threshold)
+
     def _attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, layer: int, first_index: int) -> np.ndarray:
         if self.attention == "spikformer":
             scores = (q @ k.swapaxes(-1, -2)) @ v * np.float32(self.spikformer_scale)
             return lif_multistep(scores, self.tau, self.spikformer_threshold)
+        if self.attention == "a2os2a":
+            scores = ((q.astype(np.float64) @ k.astype(np.float64).swapaxes(-1, -2)) @ v.astype(np.float64)).astype(np.float32)
+            return lif_multistep(scores, self.tau, self.a2os2a_threshold)
         seed = model_call_seed(self.seed, layer, first_index, self.heads)
         start = time.perf_counter()
         spikes = [x.astype(np.uint8) for x in (q, k, v)]

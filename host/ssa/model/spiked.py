@@ -1,0 +1,181 @@
+"""SpikedAttention inference of a converted ANN bundle (training-free conversion, docs/rivals.md).
+
+The bundle holds the ANN's INT8 units (folded BatchNorm), position embedding and head, plus per
+activation point a threshold scale ``θ`` (calibrated by ``ssa_quantize.spiked.convert``), the
+base ``B`` and ``T``. Every activation is a one-spike phase code (:mod:`ssa.model.phase`):
+
+* pixels: ``encode(pixel, θ=1)``; patch unit + position embedding: ``encode(·, θ_patch)``;
+* encoder layer: ``Q, K, V = encode(U(x))``; scores ``trace_matmul(Q, K)·θ_q θ_k/√D_K``;
+  ``P = woss(scores)``; ``A = trace_matmul(P, Vᵀ)·θ_v``; ``x = encode(x̂ + encode(U_proj(encode(A))))``;
+  ``x = encode(x̂ + encode(U_mlp2(encode(U_mlp1(x)))))``, where ``U(x) = trace_linear(x, W)·θ_x·a + b``;
+* head: the mean over tokens of the decoded last layer (the output neurons' potentials, no spikes),
+  then the INT8 head.
+
+The forward is written once over a :class:`PhaseOps` (numpy here, torch in ``ssa_quantize.spiked``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
+from ssa.model import phase
+from ssa.model.bundle import Bundle, load_bundle
+
+KIND = "spikedattention"
+UNITS = ("q", "k", "v", "proj", "mlp1", "mlp2")
+
+
+def theta_names(depth: int) -> list[str]:
+    """Activation points that carry a threshold scale θ, in forward order."""
+    names = ["patch"]
+    for l in range(depth):
+        names += [f"layers.{l}.{p}" for p in ("q", "k", "v", "attn", "proj", "res1", "mlp1", "mlp2", "res2")]
+    return names
+
+
+class PhaseOps(Protocol):
+    """Array primitives of one backend (numpy: :class:`NumpyOps`; torch: ``ssa_quantize.spiked.TorchOps``)."""
+
+    def asarray(self, a: np.ndarray) -> Any: ...
+    def encode(self, u: Any, theta: float, base: float, timesteps: int) -> Any: ...
+    def decode(self, times: Any, theta: float, base: float, timesteps: int) -> Any: ...
+    def trace_linear(self, times: Any, weight: Any, base: float, timesteps: int) -> Any: ...
+    def trace_matmul(self, ta: Any, tb: Any, base: float, timesteps: int) -> Any: ...
+    def woss(self, scores: Any, base: float, timesteps: int) -> Any: ...
+    def permute(self, x: Any, axes: tuple[int, ...]) -> Any: ...
+    def mean(self, x: Any, axis: int) -> Any: ...
+
+
+class NumpyOps:
+    """The numpy primitives of :mod:`ssa.model.phase`."""
+
+    asarray = staticmethod(np.asarray)
+    encode = staticmethod(phase.encode)
+    decode = staticmethod(phase.decode)
+    trace_linear = staticmethod(phase.trace_linear)
+    trace_matmul = staticmethod(phase.trace_matmul)
+    woss = staticmethod(phase.woss)
+
+    @staticmethod
+    def permute(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        return x.transpose(axes)
+
+    @staticmethod
+    def mean(x: np.ndarray, axis: int) -> np.ndarray:
+        return x.mean(axis=axis)
+
+
+@dataclass(frozen=True)
+class SpikedParams:
+    """Everything a SpikedAttention forward needs (numpy arrays; weights hold INT8 values)."""
+
+    base: float
+    timesteps: int
+    patch: int
+    heads: int
+    depth: int
+    image_shape: tuple[int, int, int]
+    theta: dict[str, float]
+    arrays: dict[str, np.ndarray]
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle) -> "SpikedParams":
+        """Read a bundle written by ``ssa_quantize.spiked.write_spiked_bundle``."""
+        cfg, spk = bundle.manifest.get("model", {}), bundle.manifest.get("spiked")
+        if cfg.get("attention") != KIND or not isinstance(spk, dict):
+            raise BundleError(f"not a SpikedAttention bundle (model.attention={cfg.get('attention')!r}); "
+                              "convert an ann checkpoint with `ssa spiked-convert`, or run spiking bundles with ssa.model.SpikingViT")
+        try:
+            depth, base, timesteps = int(cfg["depth"]), float(spk["base"]), int(spk["timesteps"])
+            theta = {name: float(spk["theta"][name]) for name in theta_names(depth)}
+            shape = (int(cfg["channels"]), int(cfg["image_size"]), int(cfg["image_size"]))
+            patch, heads = int(cfg["patch"]), int(cfg["heads"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BundleError(f"SpikedAttention bundle manifest is incomplete ({exc!r}); convert it again") from exc
+        try:
+            phase.check_phase(base, timesteps)
+        except ConfigError as exc:
+            raise BundleError(f"SpikedAttention bundle has invalid phase parameters: {exc}") from exc
+        names = ["patch"] + [f"layers.{l}.{u}.unit" for l in range(depth) for u in UNITS]
+        arrays = {f"{n}.{k}": bundle[f"{n}.{k}"] for n in names for k in ("weight", "scale", "bias")}
+        arrays.update({k: bundle[k] for k in ("pos_embedding", "head.weight", "head.weight_scale", "head.bias")})
+        return cls(base, timesteps, patch, heads, depth, shape, theta, arrays)
+
+
+class SpikedViT:
+    """SpikedAttention model on a :class:`PhaseOps` backend (numpy by default)."""
+
+    def __init__(self, params: SpikedParams, ops: PhaseOps | None = None) -> None:
+        self.p = params
+        self.ops = ops or NumpyOps()
+        self.w = {k: self.ops.asarray(np.asarray(v, dtype=np.float64)) for k, v in params.arrays.items()}
+        head = np.asarray(params.arrays["head.weight"], np.float64) * np.asarray(params.arrays["head.weight_scale"], np.float64)
+        self.head_weight_t = self.ops.asarray(head.T.copy())
+
+    @classmethod
+    def from_bundle(cls, path: str | Path, ops: PhaseOps | None = None) -> "SpikedViT":
+        """Load a SpikedAttention bundle (``ssa spiked --bundles``)."""
+        return cls(SpikedParams.from_bundle(load_bundle(path)), ops)
+
+    def _unit(self, name: str, times: Any, theta_in: float) -> Any:
+        p, w = self.p, self.w
+        u = self.ops.trace_linear(times, w[f"{name}.weight"], p.base, p.timesteps)
+        return u * theta_in * w[f"{name}.scale"] + w[f"{name}.bias"]
+
+    def _enc(self, u: Any, point: str) -> Any:
+        return self.ops.encode(u, self.p.theta[point], self.p.base, self.p.timesteps)
+
+    def _dec(self, times: Any, point: str) -> Any:
+        return self.ops.decode(times, self.p.theta[point], self.p.base, self.p.timesteps)
+
+    def patches(self, images: np.ndarray) -> np.ndarray:
+        """Checked images ``[B, C, H, W]`` in [0, 1] → float64 patches ``[B, N, C·p·p]`` (features (c, y, x))."""
+        images = np.asarray(images, dtype=np.float32)
+        if images.ndim == 3 and self.p.image_shape[0] == 1:
+            images = images[:, None]
+        if images.shape[1:] != self.p.image_shape:
+            raise ShapeError(f"images must be [B, {', '.join(map(str, self.p.image_shape))}] with pixels in [0, 1], got {images.shape}")
+        if not np.isfinite(images).all() or (images.size and (images.min() < 0 or images.max() > 1)):
+            raise ImageError("pixels must be finite and lie in [0, 1]: divide uint8 images by 255")
+        b, c, h, w_ = images.shape
+        q = self.p.patch
+        x = images.reshape(b, c, h // q, q, w_ // q, q).transpose(0, 2, 4, 1, 3, 5)
+        return x.reshape(b, (h // q) * (w_ // q), c * q * q).astype(np.float64)
+
+    def logits(self, images: np.ndarray) -> Any:
+        """Logits ``[B, classes]`` (float64, backend array type)."""
+        p, ops = self.p, self.ops
+        pixels = ops.encode(ops.asarray(self.patches(images)), 1.0, p.base, p.timesteps)
+        x = self._enc(self._unit("patch", pixels, 1.0) + self.w["pos_embedding"], "patch")
+        x_point = "patch"
+        for l in range(p.depth):
+            x, x_point = self._layer(l, x, x_point)
+        feats = ops.mean(self._dec(x, x_point), 1)
+        return feats @ self.head_weight_t + self.w["head.bias"]
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """Predicted classes ``[B]`` (numpy backend)."""
+        return np.asarray(self.logits(images)).argmax(axis=1)
+
+    def _layer(self, l: int, x: Any, x_point: str) -> tuple[Any, str]:
+        p, ops, pre = self.p, self.ops, f"layers.{l}"
+        theta_x = p.theta[x_point]
+        b, n, d = x.shape
+        h = p.heads
+        q, k, v = (ops.permute(self._enc(self._unit(f"{pre}.{m}.unit", x, theta_x), f"{pre}.{m}").reshape(b, n, h, d // h),
+                               (0, 2, 1, 3)) for m in "qkv")
+        scale = p.theta[f"{pre}.q"] * p.theta[f"{pre}.k"] / math.sqrt(d // h)
+        probs = ops.woss(ops.trace_matmul(q, k, p.base, p.timesteps) * scale, p.base, p.timesteps)
+        attn = ops.trace_matmul(probs, ops.permute(v, (0, 1, 3, 2)), p.base, p.timesteps) * p.theta[f"{pre}.v"]
+        attn = self._enc(ops.permute(attn, (0, 2, 1, 3)).reshape(b, n, d), f"{pre}.attn")
+        proj = self._enc(self._unit(f"{pre}.proj.unit", attn, p.theta[f"{pre}.attn"]), f"{pre}.proj")
+        x = self._enc(self._dec(x, x_point) + self._dec(proj, f"{pre}.proj"), f"{pre}.res1")
+        m1 = self._enc(self._unit(f"{pre}.mlp1.unit", x, p.theta[f"{pre}.res1"]), f"{pre}.mlp1")
+        m2 = self._enc(self._unit(f"{pre}.mlp2.unit", m1, p.theta[f"{pre}.mlp1"]), f"{pre}.mlp2")
+        x = self._enc(self._dec(x, f"{pre}.res1") + self._dec(m2, f"{pre}.mlp2"), f"{pre}.res2")
+        return x, f"{pre}.res2"
