@@ -1,9 +1,10 @@
 """A²OS²A (binary Q, ReLU K, ternary V, no softmax, no scaling): neurons, core, model and numpy runtime."""
 import numpy as np
 import pytest
+from extras import require
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("brevitas")
+torch = require("torch")
+require("brevitas")
 
 from ssa.model import SpikingViT as NumpyViT  # noqa: E402
 from ssa.model.bundle import save_bundle  # noqa: E402

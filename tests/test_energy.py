@@ -5,6 +5,7 @@ from importlib.resources import files
 
 import numpy as np
 import pytest
+from extras import require
 from click.testing import CliRunner
 
 from ssa.cli import main
@@ -167,7 +168,7 @@ def test_cli_prints_table_ii():
 
 @pytest.mark.parametrize("attention", ["ssa", "spikformer"])
 def test_cli_prices_a_bundle(tmp_path, attention):
-    pytest.importorskip("matplotlib")
+    require("matplotlib")
     from ssa.cli.demo import DEFAULT_BUNDLE, packaged
     from ssa.model.bundle import load_bundle, save_bundle
 

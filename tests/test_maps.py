@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from extras import require
 from click.testing import CliRunner
 
 from ssa import plots
@@ -17,7 +18,7 @@ from ssa.model import SpikingViT
 from ssa.model.bundle import load_bundle
 from ssa.model.maps import RATE_NAMES, record, rollout
 
-matplotlib = pytest.importorskip("matplotlib")
+matplotlib = require("matplotlib")
 matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -100,7 +101,7 @@ def test_ideal_map_approaches_the_expectation(bundled):
 
 def test_spikformer_bundle_maps(tmp_path):
     """A tiny spikformer bundle exported from the torch model: scores are its mean_t Q·Kᵀ / D_K."""
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     from ssa.model.bundle import save_bundle
     from ssa_quantize.export import bundle_arrays
     from ssa_quantize.model import ModelConfig

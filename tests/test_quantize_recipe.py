@@ -5,9 +5,10 @@ import json
 
 import numpy as np
 import pytest
+from extras import require
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("brevitas")
+torch = require("torch")
+require("brevitas")
 
 from click.testing import CliRunner  # noqa: E402
 

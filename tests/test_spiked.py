@@ -4,9 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from extras import require
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("brevitas")
+torch = require("torch")
+require("brevitas")
 
 from ssa.errors import BundleError, ConfigError  # noqa: E402
 from ssa.model import SpikingViT as NumpySpikingViT  # noqa: E402
