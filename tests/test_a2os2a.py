@@ -13,6 +13,7 @@ from ssa_quantize.attention import A2OS2A_THRESHOLD, AttentionCore, LfsrSampler,
 from ssa_quantize.export import bundle_arrays, write_bundle  # noqa: E402
 from ssa_quantize.model import ModelConfig, SpikingViT  # noqa: E402
 from ssa_quantize.neurons import MultiStepLIF, MultiStepTernaryLIF, ReLUPath  # noqa: E402
+from tiny_models import tiny_config, tiny_trained  # noqa: E402
 
 SEED = 5
 
@@ -73,33 +74,22 @@ def test_model_uses_binary_q_relu_k_ternary_v():
     assert isinstance(layer.v.neuron, MultiStepTernaryLIF)
 
 
-def tiny_trained(kind: str, tmp_path_factory):
+def tiny_bundle(kind: str, tmp_path_factory):
     """A tiny model of attention ``kind`` after a few training steps, and its bundle."""
-    torch.manual_seed(0)
-    cfg = ModelConfig(attention=kind, timesteps=3, image_size=8, patch=4, embed_dim=16, depth=2, heads=2)
-    model = SpikingViT(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    g = torch.Generator().manual_seed(1)
-    for _ in range(5):
-        x = torch.rand((16, 1, 8, 8), generator=g)
-        loss = torch.nn.functional.cross_entropy(model(x), torch.randint(0, 10, (16,), generator=g))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
+    model = tiny_trained(tiny_config(kind))
     path = write_bundle(model, tmp_path_factory.mktemp(kind) / "bundle.npz", seed=SEED, dataset="fashion-mnist")
     return model, path
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    return tiny_trained("a2os2a", tmp_path_factory)
+    return tiny_bundle("a2os2a", tmp_path_factory)
 
 
 @pytest.mark.parametrize("kind", ["a2os2a", "spikformer"])
 def test_numpy_runtime_matches_torch_for_each_deterministic_kind(kind, trained, tmp_path_factory):
     """As tests/test_model_numpy.py for ssa: the bundle's numpy run equals torch's hardware-exact evaluation."""
-    model, path = trained if kind == "a2os2a" else tiny_trained(kind, tmp_path_factory)
+    model, path = trained if kind == "a2os2a" else tiny_bundle(kind, tmp_path_factory)
     images = np.random.default_rng(3).random((6, 1, 8, 8)).astype(np.float32)
     with torch.no_grad():
         want = model(torch.from_numpy(images), LfsrSampler(seed=SEED, first_index=7)).numpy()

@@ -17,7 +17,7 @@ from ssa.errors import BundleError, ImageError, ShapeError  # noqa: E402
 from ssa.model import SpikingViT as NumpyViT  # noqa: E402
 from ssa_quantize.attention import LfsrSampler  # noqa: E402
 from ssa_quantize.export import bundle_arrays  # noqa: E402
-from ssa_quantize.model import ModelConfig, SpikingViT  # noqa: E402
+from tiny_models import tiny_config, tiny_trained  # noqa: E402
 
 SEED = 11
 
@@ -25,18 +25,8 @@ SEED = 11
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A tiny model with a few training steps (so BN statistics and weights are not trivial)."""
-    torch.manual_seed(0)
-    cfg = ModelConfig(attention="ssa", timesteps=3, image_size=8, patch=4, embed_dim=16, depth=2, heads=2)
-    model = SpikingViT(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    g = torch.Generator().manual_seed(1)
-    for _ in range(5):
-        x = torch.rand((16, 1, 8, 8), generator=g)
-        loss = torch.nn.functional.cross_entropy(model(x), torch.randint(0, 10, (16,), generator=g))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
+    cfg = tiny_config("ssa")
+    model = tiny_trained(cfg)
     path = save_bundle(tmp_path_factory.mktemp("bundle") / "tiny.npz",
                        {"model": cfg.to_dict(), "seed": SEED, "neuron": {"spikformer_attention": {"scale": 0.125, "v_threshold": 0.5}}},
                        bundle_arrays(model))

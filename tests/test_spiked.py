@@ -15,6 +15,7 @@ from ssa.model import phase  # noqa: E402
 from ssa.model.spiked import SpikedViT  # noqa: E402
 from ssa_quantize.model import ModelConfig, SpikingViT  # noqa: E402
 from ssa_quantize.spiked import TorchOps, convert, with_phase, write_spiked_bundle  # noqa: E402
+from tiny_models import tiny_config, tiny_trained  # noqa: E402
 
 
 def test_one_spike_encoder_hand_computed():
@@ -83,17 +84,7 @@ def test_torch_primitives_equal_numpy():
 @pytest.fixture(scope="module")
 def ann():
     """A tiny ann model after a few training steps (BN statistics and weights not trivial)."""
-    torch.manual_seed(0)
-    model = SpikingViT(ModelConfig(attention="ann", timesteps=1, image_size=8, patch=4, embed_dim=16, depth=2, heads=2))
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    g = torch.Generator().manual_seed(1)
-    for _ in range(5):
-        x = torch.rand((16, 1, 8, 8), generator=g)
-        loss = torch.nn.functional.cross_entropy(model(x), torch.randint(0, 10, (16,), generator=g))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return model.eval()
+    return tiny_trained(tiny_config("ann", timesteps=1))
 
 
 def test_conversion_is_training_free(ann, monkeypatch):
