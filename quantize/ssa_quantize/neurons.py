@@ -75,14 +75,22 @@ class MultiStepLIF(nn.Module):
         self.alpha = float(alpha)
         self.surrogate = surrogate
 
+    def fire(self, h: torch.Tensor) -> torch.Tensor:
+        """Spikes of the charged potential ``h`` (0 or 1)."""
+        return heaviside(h - self.v_threshold, self.alpha, self.surrogate)
+
+    def kept(self, s: torch.Tensor) -> torch.Tensor:
+        """Share of the potential kept after spikes ``s`` (hard reset to 0 where one fired)."""
+        return 1 - s
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.float()
         v = torch.zeros_like(x[0])
         spikes = []
         for x_t in x:
             h = v + (x_t - v) / self.tau
-            s = heaviside(h - self.v_threshold, self.alpha, self.surrogate)
-            v = h * (1 - s)
+            s = self.fire(h)
+            v = h * self.kept(s)
             spikes.append(s)
         return torch.stack(spikes)
 
@@ -90,7 +98,7 @@ class MultiStepLIF(nn.Module):
         return f"tau={self.tau}, v_threshold={self.v_threshold}, v_reset=0, surrogate={self.surrogate}(alpha={self.alpha})"
 
 
-class MultiStepTernaryLIF(nn.Module):
+class MultiStepTernaryLIF(MultiStepLIF):
     """LIF whose spikes are ternary (−1, 0, +1), A²OS²A's V neuron (Guo et al. 2025).
 
     Same charge and hard reset as :class:`MultiStepLIF`, with a symmetric threshold::
@@ -103,21 +111,14 @@ class MultiStepTernaryLIF(nn.Module):
     """
 
     def __init__(self, tau: float = 2.0, v_threshold: float = 1.0, alpha: float = ATAN_ALPHA) -> None:
-        super().__init__()
-        self.tau = float(tau)
-        self.v_threshold = float(v_threshold)
-        self.alpha = float(alpha)
+        super().__init__(tau, v_threshold, alpha)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.float()
-        v = torch.zeros_like(x[0])
-        spikes = []
-        for x_t in x:
-            h = v + (x_t - v) / self.tau
-            s = heaviside(h - self.v_threshold, self.alpha) - heaviside(-h - self.v_threshold, self.alpha)
-            v = h * (1 - s.abs())
-            spikes.append(s)
-        return torch.stack(spikes)
+    def fire(self, h: torch.Tensor) -> torch.Tensor:
+        """+1 above the threshold, -1 below its negative, else 0."""
+        return heaviside(h - self.v_threshold, self.alpha) - heaviside(-h - self.v_threshold, self.alpha)
+
+    def kept(self, s: torch.Tensor) -> torch.Tensor:
+        return 1 - s.abs()
 
     def extra_repr(self) -> str:
         return f"tau={self.tau}, v_threshold=±{self.v_threshold}, v_reset=0, surrogate=ATan(alpha={self.alpha})"
