@@ -7,7 +7,6 @@ import math
 import re
 import struct
 import tempfile
-import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -15,8 +14,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from memory import peak_bytes
 
-from ssa.errors import BundleError, SSAError
+from ssa.errors import BundleError
 from ssa.model import SpikingViT
 from ssa.model.bundle import MANIFEST_KEY, array_digest, load_bundle, save_bundle
 from ssa.model.schema import ModelSpec, expected_arrays
@@ -305,17 +305,6 @@ def test_issue_examples_name_the_problem(valid, tmp_path, make, match):
 
 
 # ---------------------------------------------------------------- memory
-def peak_bytes(fn) -> tuple[int, object]:
-    tracemalloc.start()
-    try:
-        result = fn()
-    except SSAError as exc:
-        result = exc
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak, result
-
-
 def bomb_zip(path: Path, header: str, payload_zeros: int) -> Path:
     """A bundle whose one array member is a .npy header followed by `payload_zeros` zero bytes, deflated."""
     entries = valid_entries()

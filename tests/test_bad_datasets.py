@@ -4,7 +4,6 @@ import gzip
 import pickle
 import re
 import tempfile
-import tracemalloc
 import zlib
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from memory import peak_bytes
 
 from ssa.errors import DatasetError
 from ssa.model.datasets import IDX_IMAGES, IDX_LABELS, load_idx_split, read_cifar_batch, read_idx
@@ -100,17 +100,6 @@ def test_bad_cifar_batches(blob):
         path = Path(tmp) / "data_batch_1"
         path.write_bytes(blob)
         assert expect_error_or(lambda: read_cifar_batch(path)) is None
-
-
-def peak_bytes(fn) -> tuple[int, object]:
-    tracemalloc.start()
-    try:
-        result = fn()
-    except DatasetError as exc:
-        result = exc
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak, result
 
 
 def gzip_bomb(path: Path, head: bytes, zeros: int) -> Path:
