@@ -10,6 +10,7 @@ numpy (:class:`ssa.model.spiked.SpikedViT` on a bundle); both run the same forwa
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -142,7 +143,7 @@ def convert(model: SpikingViT, calibration: torch.Tensor, base: float, timesteps
         positive = act[act > 0]
         theta[name] = float(np.percentile(positive, percentile)) if positive.size else 1.0
     return SpikedParams(float(base), int(timesteps), cfg.patch, cfg.heads, cfg.depth,
-                        (cfg.channels, cfg.image_size, cfg.image_size), theta, unit_arrays(model))
+                        (cfg.channels, cfg.image_size, cfg.image_size), theta, unit_arrays(model), cfg.pad)
 
 
 def unit_arrays(model: SpikingViT) -> dict[str, np.ndarray]:
@@ -154,8 +155,7 @@ def unit_arrays(model: SpikingViT) -> dict[str, np.ndarray]:
 def with_phase(params: SpikedParams, base: float, timesteps: int) -> SpikedParams:
     """The same conversion at another ``B`` and ``T`` (θ does not depend on them)."""
     phase.check_phase(base, timesteps)
-    return SpikedParams(float(base), int(timesteps), params.patch, params.heads, params.depth, params.image_shape,
-                        params.theta, params.arrays)
+    return dataclasses.replace(params, base=float(base), timesteps=int(timesteps))
 
 
 def write_spiked_bundle(params: SpikedParams, model_config: dict, path: Path, *, dataset: str,
@@ -173,7 +173,7 @@ def write_spiked_bundle(params: SpikedParams, model_config: dict, path: Path, *,
 def evaluate_spiked(params: SpikedParams, split: Split, ops: Any = None, limit: int | None = None,
                     batch_size: int = 500) -> dict:
     """Accuracy of the SpikedAttention model on the first ``limit`` images of ``split``."""
-    vit = SpikedViT(params, ops or TorchOps())
+    vit = SpikedViT(params, ops)  # ops None: numpy (ssa.model.spiked.NumpyOps)
     images, labels = split.images[:limit], split.labels[:limit]
     correct, start = 0, time.perf_counter()
     for lo in range(0, len(labels), batch_size):

@@ -2,10 +2,11 @@
 
 `kernel()` returns the loaded kernel or raises NativeUnavailable saying why (not built, does not
 load, another contract version). Its paths: `scalar` (portable C) and `avx2` (x86-64 with AVX2),
-the best one the CPU runs chosen at load; SSA_NATIVE_ISA=scalar|avx2 forces one (tests, bench).
+the best one the CPU runs (found once per process); SSA_NATIVE_ISA=scalar|avx2 forces one (tests, bench).
 Besides SSA blocks (the `fast` backend) it serves the numpy runtime's exact spike x weight
 products and LIF, and the floor micro-benchmarks of `ssa bench`. numpy arrays are passed as raw
-pointers: `run` takes C-contiguous 0/1 byte arrays (checked by its caller), the others convert.
+pointers: `run` takes C-contiguous bool/uint8 arrays (dtype and layout checked by its caller; the kernel
+flags any byte that is not 0/1), the others convert.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -35,8 +37,8 @@ class NativeKernel:
     """The loaded library and the path (`scalar` / `avx2`) its calls use."""
 
     lib: ctypes.CDLL
-    path: Path
     isa: str
+    code: int  # the library's number of this path (its index in ISAS)
 
     def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray, config: SSAConfig, blocks: int, first: int, last: int) -> int:
         """Blocks [first, last) of C-contiguous 0/1 byte arrays laid out [T, blocks, N, D_K] (any shape
@@ -46,11 +48,6 @@ class NativeKernel:
         if rc < 0:
             raise BackendError(f"the native kernel refused {config} with {blocks} blocks on path {self.isa}; please report this")
         return rc
-
-    @property
-    def code(self) -> int:
-        """The library's number of this path."""
-        return ISAS.index(self.isa)
 
     def spike_linear(self, x: np.ndarray, wt: np.ndarray, threads: int | None = None) -> np.ndarray | None:
         """x @ wt for C-contiguous float32 x [rows, K] holding small integers and wt [K, O] holding
@@ -64,18 +61,13 @@ class NativeKernel:
         y = np.empty((rows, odim), np.float32)
         if rows == 0:
             return y
-        workers = max(1, min(threads or cpu_threads(), rows // 256))
-        bounds = np.linspace(0, rows, workers + 1).astype(int)
         addr_x, addr_w, addr_y = _address(x), _address(wt), _address(y)
 
         def part(lo: int, hi: int) -> int:
             return self.lib.ssa_spike_linear(addr_x + 4 * lo * kdim, addr_w, addr_y + 4 * lo * odim, hi - lo, kdim, odim, self.code)
 
-        if workers == 1:
-            codes = [part(0, rows)]
-        else:
-            codes = [c.result() for c in [pool().submit(part, int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]]
-        return y if all(c == 0 for c in codes) else None
+        workers = max(1, min(threads or cpu_threads(), rows // 256))
+        return y if all(c == 0 for c in split_over_threads(part, rows, workers)) else None
 
     def lif(self, x: np.ndarray, tau: float, v_threshold: float) -> np.ndarray | None:
         """Multi-step LIF spikes of float32 x [T, ...] (`ssa.model.coding.lif_multistep`'s float32
@@ -181,16 +173,27 @@ def _load() -> tuple[ctypes.CDLL, Path]:
     return lib, path
 
 
-def available_isas() -> list[str]:
+@lru_cache(maxsize=None)
+def available_isas() -> tuple[str, ...]:
     """Paths of the kernel this CPU runs, best last (NativeUnavailable without the library)."""
     lib, _ = _load()
-    return [name for code, name in enumerate(ISAS) if lib.ssa_isa_available(code)]
+    return tuple(name for code, name in enumerate(ISAS) if lib.ssa_isa_available(code))
 
 
 def kernel(isa: str | None = None) -> NativeKernel:
     """The native kernel on path `isa` (default: SSA_NATIVE_ISA, else the best this CPU runs)."""
-    lib, path = _load()
-    isa = isa or os.environ.get("SSA_NATIVE_ISA") or available_isas()[-1]
-    if isa not in available_isas():
-        raise BackendError(f"native kernel path {isa!r} does not run on this CPU; choose one of {', '.join(available_isas())}")
-    return NativeKernel(lib, path, isa)
+    lib, _ = _load()
+    runnable = available_isas()
+    isa = isa or os.environ.get("SSA_NATIVE_ISA") or runnable[-1]
+    if isa not in runnable:
+        raise BackendError(f"native kernel path {isa!r} does not run on this CPU; choose one of {', '.join(runnable)}")
+    return NativeKernel(lib, isa, ISAS.index(isa))
+
+
+def split_over_threads(call: Callable[[int, int], int], count: int, workers: int) -> list[int]:
+    """call(lo, hi) over contiguous parts of range(count), on `workers` pool threads (the calling
+    thread alone for one); the return codes in order."""
+    if workers <= 1:
+        return [call(0, count)]
+    bounds = np.linspace(0, count, workers + 1).astype(int)
+    return [c.result() for c in [pool().submit(call, int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]]

@@ -18,12 +18,9 @@ import numpy as np
 
 from ssa import _native
 from ssa.backends import emulator
-from ssa.contract.config import SSAConfig, check_config
-from ssa.contract.spikes import check_block_inputs
+from ssa.contract.config import SSAConfig, check_config, check_int
+from ssa.contract.spikes import SPIKE_DTYPES, check_block_inputs
 from ssa.errors import BackendError
-
-_SPIKE_CHARS = "?B"  # numpy type characters of bool and uint8, the spike dtypes of ssa.contract.spikes
-
 
 class NativeFallbackWarning(UserWarning):
     """The native kernel is missing: `fast` runs the numpy emulator."""
@@ -44,9 +41,9 @@ def _notify_fallback(reason: str) -> None:
 
 
 def check_threads(threads: int | None) -> None:
-    """Raise BackendError unless threads is None or 1 .. the cores of this machine."""
+    """Raise a typed error unless threads is None or an integer 1 .. the cores of this machine."""
     top = _native.cpu_threads()
-    if threads is not None and not 1 <= threads <= top:
+    if threads is not None and not 1 <= check_int("threads", threads) <= top:
         raise BackendError(f"threads={threads} is outside 1..{top} (the cores this process may use); pass a count in that range or None for all")
 
 
@@ -56,11 +53,8 @@ def run_blocks(kernel: _native.NativeKernel, q: np.ndarray, k: np.ndarray, v: np
     out = np.empty(q.shape, np.uint8)
     blocks = q.size // (config.t * config.n * config.dk)
     workers = min(threads or _native.cpu_threads(), blocks)
-    if workers <= 1:
-        return out, kernel.run(q, k, v, out, config, blocks, 0, blocks) == 0
-    bounds = np.linspace(0, blocks, workers + 1).astype(int)
-    calls = [_native.pool().submit(kernel.run, q, k, v, out, config, blocks, int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
-    return out, all(c.result() == 0 for c in calls)
+    codes = _native.split_over_threads(lambda lo, hi: kernel.run(q, k, v, out, config, blocks, lo, hi), blocks, workers)
+    return out, all(c == 0 for c in codes)
 
 
 def _fast_path_ok(q: object, k: object, v: object, config: SSAConfig) -> bool:
@@ -71,7 +65,7 @@ def _fast_path_ok(q: object, k: object, v: object, config: SSAConfig) -> bool:
     """
     shape = getattr(q, "shape", None)
     for x in (q, k, v):
-        if type(x) is not np.ndarray or x.dtype.char not in _SPIKE_CHARS or not x.flags.c_contiguous or x.shape != shape:
+        if type(x) is not np.ndarray or x.dtype not in SPIKE_DTYPES or not x.flags.c_contiguous or x.shape != shape:
             return False
     return len(shape) in (3, 5) and shape[0] == config.t and shape[-2] == config.n and shape[-1] == config.dk and q.size > 0  # type: ignore[arg-type, union-attr]
 

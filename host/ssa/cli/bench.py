@@ -1,11 +1,11 @@
 """`ssa bench`: time the reference emulator, the fast backends and baselines on the same inputs."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
+from ssa._native import cpu_threads
 from ssa.cli.params import OutputDir
 from ssa.cost.bench import make_plan, run_plan, to_markdown, write_outputs
 from ssa.cost.bench.plan import CPU_BATCH_MAX, CUDA_BATCH_MAX, MAX_THREADS
@@ -14,7 +14,7 @@ from ssa.cost.bench.plan import CPU_BATCH_MAX, CUDA_BATCH_MAX, MAX_THREADS
 @click.command()
 @click.option("--quick", is_flag=True, help="CI-sized run: tiny sizes, a few seconds")
 @click.option("--out", "out_dir", type=OutputDir(), default="bench_out", show_default=True, help="folder for bench.json, bench.md and bench_growth.png (checked for writing before the run)")
-@click.option("--threads", type=click.IntRange(1, MAX_THREADS), default=os.cpu_count() or 1, show_default=True, help="threads of the batched CPU rows (single-block rows always use one)")
+@click.option("--threads", type=click.IntRange(1, MAX_THREADS), default=cpu_threads(), show_default=True, help="threads of the batched CPU rows (single-block rows always use one)")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="auto: CUDA rows too when torch sees a GPU")
 @click.option("--cpu-batch", type=click.IntRange(2, CPU_BATCH_MAX), default=None, help="blocks per batched CPU call [full: 64, quick: 4]")
 @click.option("--cuda-batch", type=click.IntRange(2, CUDA_BATCH_MAX), default=None, help="blocks per batched CUDA call [full: 1024, quick: 16]")

@@ -73,7 +73,7 @@ def _zero() -> Energy:
 def _geometry(model) -> tuple[int, int, int, int, int, int]:
     d = model.embed_dim
     c, size, _ = model.image_shape
-    mlp = model.layers[0]["mlp1"].weight.shape[0]
+    mlp = model.layers[0]["mlp1"].out_features
     return model.tokens, d, d // model.heads, c * model.patch ** 2, mlp, model.head_weight.shape[0]
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ssa.errors import ImageError, ShapeError
+
 
 def encode_pixels(images: np.ndarray, timesteps: int, seed: int, first_index: int = 0) -> np.ndarray:
     """Spikes [T, B, ...] (uint8) of images [B, ...] in [0, 1]; image b is data-set image first_index + b."""
@@ -26,6 +28,24 @@ def encode_pixels(images: np.ndarray, timesteps: int, seed: int, first_index: in
 
 
 INPUT_CODINGS = ("bernoulli", "direct")
+
+
+def check_images(images: object, image_shape: tuple[int, int, int]) -> np.ndarray:
+    """Images [B, C, H, W] (or [B, H, W] for one channel) as float32 in [0, 1], or a typed error."""
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # out-of-range values become inf: refused below
+            images = np.asarray(images, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ImageError(f"images must be a numeric array [B, {', '.join(map(str, image_shape))}] in [0, 1]: {exc}") from None
+    if images.ndim == 3 and image_shape[0] == 1:
+        images = images[:, None]
+    if images.shape[1:] != image_shape:
+        raise ShapeError(f"images must be [B, {', '.join(map(str, image_shape))}] with pixels in [0, 1], got {images.shape}")
+    if not np.isfinite(images).all():
+        raise ImageError("images hold NaN or infinite pixels; pixels must be finite values in [0, 1]")
+    if images.size and (images.min() < 0 or images.max() > 1):
+        raise ImageError("pixels must lie in [0, 1]: divide uint8 images by 255")
+    return images
 
 
 def pad_images(images: np.ndarray, pad: int) -> np.ndarray:

@@ -22,9 +22,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ssa.errors import BundleError, ConfigError, ImageError, ShapeError
+from ssa.errors import BundleError, ConfigError
 from ssa.model import phase
 from ssa.model.bundle import Bundle, load_bundle
+from ssa.model.coding import check_images, pad_images
 
 KIND = "spikedattention"
 UNITS = ("q", "k", "v", "proj", "mlp1", "mlp2")
@@ -82,6 +83,7 @@ class SpikedParams:
     image_shape: tuple[int, int, int]
     theta: dict[str, float]
     arrays: dict[str, np.ndarray]
+    pad: int = 0  # zeros on every side of the image before patching (the source model's padding)
 
     @classmethod
     def from_bundle(cls, bundle: Bundle) -> "SpikedParams":
@@ -89,12 +91,12 @@ class SpikedParams:
         cfg, spk = bundle.manifest.get("model", {}), bundle.manifest.get("spiked")
         if cfg.get("attention") != KIND or not isinstance(spk, dict):
             raise BundleError(f"not a SpikedAttention bundle (model.attention={cfg.get('attention')!r}); "
-                              "convert an ann checkpoint with `ssa spiked-convert`, or run spiking bundles with ssa.model.SpikingViT")
+                              "convert an ann checkpoint with `ssa spiked`, or run spiking bundles with ssa.model.SpikingViT")
         try:
             depth, base, timesteps = int(cfg["depth"]), float(spk["base"]), int(spk["timesteps"])
             theta = {name: float(spk["theta"][name]) for name in theta_names(depth)}
             shape = (int(cfg["channels"]), int(cfg["image_size"]), int(cfg["image_size"]))
-            patch, heads = int(cfg["patch"]), int(cfg["heads"])
+            patch, heads, pad = int(cfg["patch"]), int(cfg["heads"]), int(cfg.get("pad", 0))
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"SpikedAttention bundle manifest is incomplete ({exc!r}); convert it again") from exc
         try:
@@ -104,7 +106,7 @@ class SpikedParams:
         names = ["patch"] + [f"layers.{l}.{u}.unit" for l in range(depth) for u in UNITS]
         arrays = {f"{n}.{k}": bundle[f"{n}.{k}"] for n in names for k in ("weight", "scale", "bias")}
         arrays.update({k: bundle[k] for k in ("pos_embedding", "head.weight", "head.weight_scale", "head.bias")})
-        return cls(base, timesteps, patch, heads, depth, shape, theta, arrays)
+        return cls(base, timesteps, patch, heads, depth, shape, theta, arrays, pad)
 
 
 class SpikedViT:
@@ -134,14 +136,8 @@ class SpikedViT:
         return self.ops.decode(times, self.p.theta[point], self.p.base, self.p.timesteps)
 
     def patches(self, images: np.ndarray) -> np.ndarray:
-        """Checked images ``[B, C, H, W]`` in [0, 1] → float64 patches ``[B, N, C·p·p]`` (features (c, y, x))."""
-        images = np.asarray(images, dtype=np.float32)
-        if images.ndim == 3 and self.p.image_shape[0] == 1:
-            images = images[:, None]
-        if images.shape[1:] != self.p.image_shape:
-            raise ShapeError(f"images must be [B, {', '.join(map(str, self.p.image_shape))}] with pixels in [0, 1], got {images.shape}")
-        if not np.isfinite(images).all() or (images.size and (images.min() < 0 or images.max() > 1)):
-            raise ImageError("pixels must be finite and lie in [0, 1]: divide uint8 images by 255")
+        """Checked, padded images ``[B, C, H, W]`` in [0, 1] → float64 patches ``[B, N, C·p·p]`` (features (c, y, x))."""
+        images = pad_images(check_images(images, self.p.image_shape), self.p.pad)
         b, c, h, w_ = images.shape
         q = self.p.patch
         x = images.reshape(b, c, h // q, q, w_ // q, q).transpose(0, 2, 4, 1, 3, 5)

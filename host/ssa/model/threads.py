@@ -1,10 +1,13 @@
-"""BLAS threads of the numpy runtime, chosen on purpose rather than left to the BLAS library.
+"""Threads of the numpy runtime's matmuls, chosen on purpose rather than left to the BLAS library.
+
+`SpikingViT.blas_threads` bounds both the native spike × weight products (their rows split over
+that many threads) and, where the native kernel is missing, the BLAS products.
 
 The model's matmuls are small ([T·B·N, 128] × [128, 512] at most for the bundled model), so a BLAS
 that starts one thread per core spends more time waking and joining threads than multiplying, and
 on a busy machine its threads fight every other process for the cores (docs/results.md has the
 figures). The runtime therefore runs
-its matmuls with one BLAS thread unless told otherwise; parallelism belongs to the caller (several
+its matmuls on one thread unless told otherwise; parallelism belongs to the caller (several
 processes, or the attention backend's own threads). `ssa demo --threads` measures both choices.
 """
 from __future__ import annotations

@@ -10,19 +10,20 @@ from __future__ import annotations
 import ctypes
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
+from ssa import _native
 from ssa.contract.config import SSAConfig, check_int
 from ssa.contract.prng import model_call_seed
-from ssa.errors import BundleError, ConfigError, ImageError, ShapeError, SSAError
+from ssa.errors import BundleError, ConfigError
 from ssa.model.bundle import Bundle, load_bundle
-from ssa.model.coding import encode_direct, encode_pixels, lif_multistep, pad_images, ternary_lif_multistep
-from ssa.model.schema import ModelSpec, expected_arrays
+from ssa.model.coding import check_images, encode_direct, encode_pixels, lif_multistep, pad_images, ternary_lif_multistep
+from ssa.model.schema import UNIT_PARTS, ModelSpec, expected_arrays
 from ssa.model.threads import DEFAULT_BLAS_THREADS, blas_threads
 
 
@@ -50,13 +51,11 @@ def keep_freed_memory() -> bool:
     return all(mallopt(option, value) == 1 for option, value in ((m_mmap_threshold, 32 * mb), (m_trim_threshold, 512 * mb), (m_top_pad, 64 * mb)))
 
 
-def _spike_kernel() -> Any:
-    """The native kernel for spike x weight products, or None (then BLAS does them)."""
+def _spike_kernel() -> _native.NativeKernel | None:
+    """The native kernel for spike x weight products, or None when it was not built (then BLAS)."""
     try:
-        from ssa import _native
-
         return _native.kernel()
-    except SSAError:
+    except _native.NativeUnavailable:
         return None
 
 
@@ -67,31 +66,33 @@ class LinearUnit:
     Inputs are spikes or small spike counts, so x @ Wᵀ is an exact integer sum (docs/bundle.md)
     whatever the summation order. It runs on all time steps and images at once: in the native
     kernel, which visits only the non-zero inputs (most are zero), where available, else as one
-    float32 BLAS product with BLAS's own threads. Several units sharing an input (Q, K, V) are
-    fused into one product with `LinearUnit.concat`.
+    float32 BLAS product. Several units sharing an input (Q, K, V) are fused into one product with
+    `LinearUnit.concat`.
     """
 
-    weight: np.ndarray  # float32 holding int8 values, [out, in]
+    weight_t: np.ndarray  # float32 holding the int8 weights, C-contiguous [in, out] (cast once)
     scale: np.ndarray
     bias: np.ndarray
-    weight_t: np.ndarray = field(init=False, repr=False)  # C-contiguous [in, out], cast once
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "weight_t", np.ascontiguousarray(self.weight.T, dtype=np.float32))
 
     @classmethod
     def from_bundle(cls, bundle: Bundle, name: str) -> "LinearUnit":
-        return cls(bundle[f"{name}.weight"].astype(np.float32), bundle[f"{name}.scale"], bundle[f"{name}.bias"])
+        return cls(np.ascontiguousarray(bundle[f"{name}.weight"].T, dtype=np.float32), bundle[f"{name}.scale"], bundle[f"{name}.bias"])
 
     @classmethod
     def concat(cls, units: list["LinearUnit"]) -> "LinearUnit":
         """One unit whose outputs are those of `units` side by side (same input)."""
-        return cls(*(np.concatenate([getattr(u, f) for u in units]) for f in ("weight", "scale", "bias")))
+        return cls(np.ascontiguousarray(np.concatenate([u.weight_t for u in units], axis=1)),
+                   np.concatenate([u.scale for u in units]), np.concatenate([u.bias for u in units]))
 
-    def __call__(self, x: np.ndarray, kernel: Any = None) -> np.ndarray:
-        """(x @ Wᵀ) · scale + bias over the last axis of x; `kernel`: the native kernel or None."""
+    @property
+    def out_features(self) -> int:
+        return self.weight_t.shape[1]
+
+    def __call__(self, x: np.ndarray, kernel: _native.NativeKernel | None = None, threads: int | None = None) -> np.ndarray:
+        """(x @ Wᵀ) · scale + bias over the last axis of x; `kernel`: the native kernel (its rows split
+        over `threads`, None: all cores) or None for BLAS."""
         flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1, x.shape[-1])
-        y = kernel.spike_linear(flat, self.weight_t) if kernel is not None else None
+        y = kernel.spike_linear(flat, self.weight_t, threads) if kernel is not None else None
         if y is None:
             y = flat @ self.weight_t
         y *= self.scale
@@ -132,10 +133,7 @@ class SpikingViT:
         self.a2os2a_threshold = spec.a2os2a_threshold
         self.patch_unit = LinearUnit.from_bundle(bundle, "patch")
         self.pos = bundle["pos_embedding"]
-        self.layers = [{part: LinearUnit.from_bundle(bundle, f"layers.{l}.{part}.unit")
-                        for part in ("q", "k", "v", "proj", "mlp1", "mlp2")} for l in range(self.depth)]
-        for units in self.layers:
-            units["qkv"] = LinearUnit.concat([units["q"], units["k"], units["v"]])
+        self.layers = [self._layer_units(bundle, l) for l in range(self.depth)]
         self.spike_kernel = _spike_kernel()
         keep_freed_memory()
         #: Images run through the encoder together: few enough that a layer's activations stay in
@@ -155,6 +153,13 @@ class SpikingViT:
         except BundleError as exc:  # the values (ModelSpec.check_values): name the file too
             raise BundleError(f"{path}: {exc}") from None
 
+    @staticmethod
+    def _layer_units(bundle: Bundle, layer: int) -> dict[str, LinearUnit]:
+        """The layer's units, Q, K and V fused into one `qkv` product."""
+        units = {part: LinearUnit.from_bundle(bundle, f"layers.{layer}.{part}.unit") for part in UNIT_PARTS}
+        units["qkv"] = LinearUnit.concat([units.pop(part) for part in "qkv"])
+        return units
+
     @property
     def tokens(self) -> int:
         return self.spec.tokens
@@ -170,19 +175,7 @@ class SpikingViT:
         """
         if check_int("first_index", first_index) < 0:
             raise ConfigError(f"first_index={first_index} must be a non-negative data-set index")
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):  # out-of-range values become inf: refused below
-                images = np.asarray(images, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise ImageError(f"images must be a numeric array [B, {', '.join(map(str, self.image_shape))}] in [0, 1]: {exc}") from None
-        if images.ndim == 3 and self.image_shape[0] == 1:
-            images = images[:, None]
-        if images.shape[1:] != self.image_shape:
-            raise ShapeError(f"images must be [B, {', '.join(map(str, self.image_shape))}] with pixels in [0, 1], got {images.shape}")
-        if not np.isfinite(images).all():
-            raise ImageError("images hold NaN or infinite pixels; pixels must be finite values in [0, 1]")
-        if images.size and (images.min() < 0 or images.max() > 1):
-            raise ImageError("pixels must lie in [0, 1]: divide uint8 images by 255")
+        images = check_images(images, self.image_shape)
         images = pad_images(images, self.pad)
         if self.input_coding == "direct":
             return encode_direct(images, self.timesteps)
@@ -207,10 +200,14 @@ class SpikingViT:
         """Mean-pooled features [B, D] of input spikes [T, B, C, H, W] (images first_index, ...)."""
         patches = self._patchify(spikes)
         self._record("patch", -1, patches)
-        x = self._lif(self.patch_unit(patches, self.spike_kernel) + self.pos)
+        x = self._lif(self._linear(self.patch_unit, patches) + self.pos)
         for l, units in enumerate(self.layers):
             x = self._encoder_layer(x, l, units, first_index)
         return x.mean(axis=(0, 2), dtype=np.float32)
+
+    def _linear(self, unit: LinearUnit, x: np.ndarray) -> np.ndarray:
+        """A unit's product on this model's kernel, on `blas_threads` threads (native or BLAS)."""
+        return unit(x, self.spike_kernel, self.blas_threads)
 
     def _lif(self, x: np.ndarray) -> np.ndarray:
         spikes = self.spike_kernel.lif(x, self.tau, self.v_threshold) if self.spike_kernel is not None else None
@@ -225,17 +222,16 @@ class SpikingViT:
     def _encoder_layer(self, x: np.ndarray, layer: int, units: dict[str, LinearUnit], first_index: int) -> np.ndarray:
         t, b, n, d = x.shape
         h = self.heads
-        kernel = self.spike_kernel
         self._record("qkv_in", layer, x)
-        q, k, v = (a.reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for a in self._qkv_neurons(units["qkv"](x, kernel)))
+        q, k, v = (a.reshape(t, b, n, h, d // h).transpose(0, 1, 3, 2, 4) for a in self._qkv_neurons(self._linear(units["qkv"], x)))
         attn = self._attention(q, k, v, layer, first_index)
         for name, spikes in (("q", q), ("k", k), ("v", v), ("attn", attn)):
             self._record(name, layer, spikes)
-        x = x + self._lif(units["proj"](attn.transpose(0, 1, 3, 2, 4).reshape(t, b, n, d), kernel))
+        x = x + self._lif(self._linear(units["proj"], attn.transpose(0, 1, 3, 2, 4).reshape(t, b, n, d)))
         self._record("mlp_in", layer, x)
-        hidden = self._lif(units["mlp1"](x, kernel))
+        hidden = self._lif(self._linear(units["mlp1"], x))
         self._record("mlp1", layer, hidden)
-        return x + self._lif(units["mlp2"](hidden, kernel))
+        return x + self._lif(self._linear(units["mlp2"], hidden))
 
     def _record(self, name: str, layer: int, tensor: np.ndarray) -> None:
         if self.recorder is not None:
@@ -260,7 +256,7 @@ class SpikingViT:
             return lif_multistep(scores, self.tau, self.a2os2a_threshold)
         seed = model_call_seed(self.seed, layer, first_index, self.heads)
         start = time.perf_counter()
-        spikes = [x.astype(np.uint8) for x in (q, k, v)]
+        spikes = [np.ascontiguousarray(x, dtype=np.uint8) for x in (q, k, v)]  # backends read them in place
         out = self.backend.run(*spikes, self.block_config(seed))
         self.stats.attention_seconds += time.perf_counter() - start
         self.stats.attention_calls += 1

@@ -6,7 +6,7 @@ bit-exact and only give scale: SSA written in plain float PyTorch (matmul + torc
 ANN attention (scaled dot-product softmax, one pass, no time steps). Bit-exact rows are checked
 against the reference emulator on the first blocks of the very inputs they were timed on.
 
-Timing: warm-up calls (JIT compilation, caches), then repeats of an adaptive number of calls,
+Timing: warm-up calls (torch.compile, caches, thread pools), then repeats of an adaptive number of calls,
 median; one-thread CPU rows in CPU time (robust on a shared machine: `fast` and the floor in the
 calling thread's, where they run, the others in the process's), the others in wall time; CUDA rows synchronise; "1" in the threads column means `fast` and torch ran on one thread.
 Every row is also given as a ratio to plain PyTorch SSA and to the paper's CPU block (2 672 µs),

@@ -1,11 +1,11 @@
 """`python -m ssa.cost.bench`: the options of `ssa bench`, without click (for bare GPU machines)."""
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Callable
 
+from ssa._native import cpu_threads
 from ssa.cost.bench.plan import CPU_BATCH_MAX, CUDA_BATCH_MAX, MAX_THREADS, make_plan
 from ssa.cost.bench.report import to_markdown, write_outputs
 from ssa.cost.bench.runner import run_plan
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ssa.cost.bench", description="Time every SSA implementation (see `ssa bench --help`).")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("bench_out"))
-    parser.add_argument("--threads", type=int_range(1, MAX_THREADS), default=os.cpu_count() or 1)
+    parser.add_argument("--threads", type=int_range(1, MAX_THREADS), default=cpu_threads())
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--cpu-batch", type=int_range(2, CPU_BATCH_MAX))
     parser.add_argument("--cuda-batch", type=int_range(2, CUDA_BATCH_MAX))

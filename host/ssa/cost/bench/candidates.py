@@ -107,7 +107,7 @@ def _csim_candidates(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSACon
         skipped.append(f"csim: unavailable ({type(exc).__name__}: {exc})")
         return []
     limits = backend.limits
-    if config.n > limits.n_max or config.dk > limits.dk_max or config.t > limits.t_max:
+    if not limits.fits(config.n, config.dk, config.t):
         skipped.append(f"csim: N={config.n}, D_K={config.dk}, T={config.t} exceed its build's N_LIMIT={limits.n_max}, DK_MAX={limits.dk_max}, T_MAX={limits.t_max}")
         return []
     return [("csim", "cpu", 1, lambda: backend.run(q, k, v, config), np.asarray, "HLS kernel via g++ C-simulation")]
