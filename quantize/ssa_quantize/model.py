@@ -205,7 +205,7 @@ def qkv_neurons(config: ModelConfig) -> tuple[nn.Module, nn.Module, nn.Module]:
     """Neurons after the Q, K and V units: A²OS²A's binary / ReLU / ternary, else the model's neuron."""
     if config.attention == "a2os2a":
         return (MultiStepLIF(v_threshold=config.v_threshold, **lif_options(config)), ReLUPath(),
-                MultiStepTernaryLIF(tau=config.tau, v_threshold=config.v_threshold))
+                MultiStepTernaryLIF(v_threshold=config.v_threshold, **lif_options(config)))
     return make_neuron(config), make_neuron(config), make_neuron(config)
 
 

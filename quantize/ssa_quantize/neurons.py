@@ -107,21 +107,19 @@ class MultiStepTernaryLIF(MultiStepLIF):
         S[t] = +1 if H[t] >= v_threshold, -1 if -H[t] >= v_threshold, else 0
         V[t] = H[t] * (1 - |S[t]|)
 
-    Backward: the sum of the two ATan surrogates (of ``H - thr`` and of ``-H - thr``).
+    Backward: the sum of the two surrogates (of ``H - thr`` and of ``-H - thr``), of the model's shape.
     """
-
-    def __init__(self, tau: float = 2.0, v_threshold: float = 1.0, alpha: float = ATAN_ALPHA) -> None:
-        super().__init__(tau, v_threshold, alpha)
 
     def fire(self, h: torch.Tensor) -> torch.Tensor:
         """+1 above the threshold, -1 below its negative, else 0."""
-        return heaviside(h - self.v_threshold, self.alpha) - heaviside(-h - self.v_threshold, self.alpha)
+        return (heaviside(h - self.v_threshold, self.alpha, self.surrogate)
+                - heaviside(-h - self.v_threshold, self.alpha, self.surrogate))
 
     def kept(self, s: torch.Tensor) -> torch.Tensor:
         return 1 - s.abs()
 
     def extra_repr(self) -> str:
-        return f"tau={self.tau}, v_threshold=±{self.v_threshold}, v_reset=0, surrogate=ATan(alpha={self.alpha})"
+        return f"tau={self.tau}, v_threshold=±{self.v_threshold}, v_reset=0, surrogate={self.surrogate}(alpha={self.alpha})"
 
 
 class ReLUPath(nn.Module):

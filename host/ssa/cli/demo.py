@@ -92,15 +92,17 @@ def demo(bundle: Path | None, count: int, backend: str, timesteps: int | None, t
     model.blas_threads = threads
     images, labels, source = load_images(test_set, count)
     cfg = model.block_config(seed=0)
-    click.echo(f"model: {model.manifest.get('model', {}).get('depth')}-layer spiking ViT, {model.heads} heads, "
-               f"SSA blocks N={cfg.n} D_K={cfg.dk} T={cfg.t}; images: {source}; backend: {backend}; BLAS threads: {threads}")
+    sau = model.attention == "ssa"  # only SSA blocks go to the backend (and could run on the SAU array)
+    click.echo(f"model: {model.depth}-layer spiking ViT, {model.heads} heads, {model.attention} attention, "
+               f"blocks N={cfg.n} D_K={cfg.dk} T={cfg.t}; images: {source}; "
+               f"{f'backend: {backend}' if sau else 'attention in numpy'}; BLAS threads: {threads}")
 
     # The latency model of a kernel build that fits these blocks (the default build, else the contract's maxima).
     fits = DEFAULT_KERNEL_LIMITS.fits(cfg.n, cfg.dk, cfg.t)
     build = DEFAULT_KERNEL_LIMITS if fits else CONTRACT_LIMITS
     one_block = estimate(cfg.n, cfg.dk, cfg.t, limits=build)
     one_layer = estimate(cfg.n, cfg.dk, cfg.t, blocks=model.heads, limits=build)  # one kernel call per layer and image
-    checked = _cross_check(model, images[:check], cfg)
+    checked = _cross_check(model, images[:check], cfg) if sau else None
     predictions = np.empty(count, dtype=np.int64)
     blocks = attention_seconds = 0.0
     start = time.perf_counter()
@@ -115,15 +117,23 @@ def demo(bundle: Path | None, count: int, backend: str, timesteps: int | None, t
     accuracy = float(np.mean(predictions == labels))
     click.echo(f"accuracy: {accuracy * 100:.2f}% ({int(np.sum(predictions == labels))}/{count})")
     click.echo(f"throughput: {count / elapsed:.1f} images/s on this machine ({backend})")
-    click.echo(f"attention: {blocks:.0f} blocks, {attention_seconds / max(blocks, 1) * 1e6:.1f} µs per block ({backend})")
+    if not sau:
+        click.echo(f"{model.attention} attention runs in numpy: no backend blocks, no SAU estimate")
+    else:
+        _report_blocks(blocks, attention_seconds, backend, checked, one_block, one_layer, fits, model)
+    if plot is not None:
+        _plot(model, images, labels, predictions, plot, f"ssa demo: {source}, backend {backend}, accuracy {accuracy * 100:.2f}%")
+
+
+def _report_blocks(blocks: float, seconds: float, backend: str, checked: str | None, one_block, one_layer, fits: bool, model) -> None:
+    """The SSA blocks' speed here, the csim cross-check and the FPGA latency model."""
+    click.echo(f"attention: {blocks:.0f} blocks, {seconds / max(blocks, 1) * 1e6:.1f} µs per block ({backend})")
     if checked is not None:
         click.echo(checked)
     click.echo(f"FPGA estimate (latency model at {one_block.clock_mhz:.0f} MHz, not measured"
                f"{'' if fits else '; needs a kernel built with larger maxima than the default'}): "
                f"{one_block.end_to_end_us:.2f} µs per block incl. stream transfers (SAU array {one_block.array_us:.2f} µs); "
                f"{model.depth} calls of {model.heads} blocks per image → {one_layer.end_to_end_us * model.depth:.1f} µs of attention per image")
-    if plot is not None:
-        _plot(model, images, labels, predictions, plot, f"ssa demo: {source}, backend {backend}, accuracy {accuracy * 100:.2f}%")
 
 
 def _plot(model, images: np.ndarray, labels: np.ndarray, predictions: np.ndarray, path: Path, title: str) -> None:

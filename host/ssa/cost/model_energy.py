@@ -14,8 +14,13 @@ import numpy as np
 from ssa.cost.energy import Block, Counts, Energy, Rates, count_linear, estimate, price
 
 
+#: Activations counted as activity, P(value != 0): spikes, also A²OS²A's real K and ternary V. The
+#: others (linear-layer inputs, which carry spike counts) are counted by their mean value.
+ACTIVITY = frozenset({"q", "k", "v", "attn", "mlp1"})
+
+
 class SpikeRecorder:
-    """SpikingViT.recorder that accumulates the mean of every (name, layer) activation."""
+    """SpikingViT.recorder that accumulates the activity (or mean value) of every (name, layer) activation."""
 
     def __init__(self) -> None:
         self.sums: dict[tuple[str, int], float] = {}
@@ -23,11 +28,12 @@ class SpikeRecorder:
         self._q: np.ndarray | None = None
 
     def __call__(self, name: str, layer: int, tensor: np.ndarray) -> None:
-        self._add(name, layer, float(tensor.sum(dtype=np.float64)), tensor.size)
+        total = np.count_nonzero(tensor) if name in ACTIVITY else tensor.sum(dtype=np.float64)
+        self._add(name, layer, float(total), tensor.size)
         if name == "q":
             self._q = tensor
-        elif name == "k" and self._q is not None:  # P(q_id ∧ k_jd) over all (i, j, d), correlations kept
-            q, k = self._q.astype(np.float32), tensor.astype(np.float32)
+        elif name == "k" and self._q is not None:  # P(q_id ∧ k_jd ≠ 0) over all (i, j, d), correlations kept
+            q, k = (self._q != 0).astype(np.float32), (tensor != 0).astype(np.float32)
             self._add("qk", layer, float((q @ k.swapaxes(-1, -2)).sum(dtype=np.float64)), q.size * q.shape[-2])
             self._q = None
 

@@ -26,6 +26,8 @@ from ssa.errors import ConfigError
 from ssa.model.vit import SpikingViT
 
 #: Spike tensors whose firing rates `record` measures, in the order the issue's plots show them.
+#: Attention kinds whose scores are mapped (A²OS²A's real-valued K has no rate-decoded score yet).
+MAPPED_ATTENTION = ("ssa", "spikformer")
 RATE_NAMES = ("q", "k", "v", "s", "attn", "mlp")
 #: SpikingViT.recorder activation names kept here -> their names in RATE_NAMES (mlp1 = the MLP's hidden spikes).
 _OBSERVED = {"q": "q", "k": "k", "v": "v", "attn": "attn", "mlp1": "mlp"}
@@ -89,6 +91,8 @@ def record(model: SpikingViT, images: np.ndarray, first_index: int = 0, mode: st
     `mode` is the RNG mode of the re-encoded SSA scores ("lfsr": the hardware's S; "ideal");
     `keep_spikes` also keeps every layer's q, k, v, attn and mlp spikes (e.g. to compare backends).
     """
+    if model.attention not in MAPPED_ATTENTION:
+        raise ConfigError(f"attention maps are drawn for {', '.join(MAPPED_ATTENTION)} models; this bundle is {model.attention!r}")
     if mode not in ("lfsr", "ideal"):
         raise ConfigError(f"mode must be 'lfsr' or 'ideal', got {mode!r}")
     if batch < 1:
