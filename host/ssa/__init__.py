@@ -9,12 +9,16 @@ Public API (everything else is internal and may move):
   contract constants ``CONTRACT_VERSION``, ``CONTRACT_LIMITS``, ``DEFAULT_KERNEL_LIMITS``.
 - ``ssa.backends.get_backend(name, **options)`` / ``ssa.backends.available_backends()`` — the same
   ``run`` on ``emulate``, ``fast``, ``torch``, ``csim`` or ``pynq``.
-- ``ssa.model.SpikingViT.from_bundle(path, backend)`` — numpy inference of a trained model.
+- ``ssa.model.SpikingViT.from_bundle(path, backend)`` — numpy inference of a trained model;
+  ``ssa.model.spiked.SpikedViT.from_bundle(path)`` for a converted SpikedAttention bundle.
+- ``ssa.model.maps.record`` and ``ssa.plots`` — attention maps, rollout, firing rates and plots.
+- ``ssa.cost.energy.estimate`` / ``ssa.cost.energy.register`` — energy of an attention block.
 - The typed errors, all subclasses of ``ssa.SSAError`` (``ssa.errors``).
 - The ``ssa`` command (``ssa --help``).
 
 Subpackages: ``contract`` (what every backend shares), ``backends`` (the implementations),
-``model`` (the ViT runtime), ``cost`` (latency, throughput, benchmarks), ``cli`` (the commands).
+``model`` (the ViT runtime), ``cost`` (latency, throughput, resources, energy, benchmarks),
+``cli`` (the commands).
 """
 from ssa.backends.emulator import run, run_with_scores
 from ssa.contract.config import (

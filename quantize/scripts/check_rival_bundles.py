@@ -1,6 +1,6 @@
 """Numpy runtime against torch on real trained/converted models (docs/results.md, rivals section).
 
-Exports the a2os2a run's bundle and compares SpikingViT.from_bundle logits with torch's
+Exports the a2os2a and spikformer runs' bundles and compares SpikingViT.from_bundle logits with torch's
 hardware-exact (LfsrSampler) evaluation; converts the ann run to SpikedAttention and compares the
 numpy forward with the torch one. Prints max |Δlogit| and how many predictions differ.
 

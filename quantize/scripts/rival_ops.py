@@ -3,7 +3,7 @@
 Measures the spike rates of each trained model's attention inputs on test images (all layers and
 heads pooled), then counts one block (all heads of one layer, one image) with
 ``ssa.cost.energy`` (ann, spikformer, ssa) and ``ssa.cost.energy_rivals`` (a2os2a,
-spikedattention) and prints a markdown table. Needs ``ssa.cost.energy`` (issue 15) importable.
+spikedattention) and prints a markdown table.
 
     python quantize/scripts/rival_ops.py --runs RUNS --images 500 --spiked-t 10 --spiked-base 1.3
 """
@@ -18,7 +18,7 @@ import torch
 from ssa.cost.energy import Block, Rates, count, estimate
 from ssa.model.datasets import load_dataset
 from ssa.model.spiked import NumpyOps, SpikedViT
-from ssa_quantize.spiked import convert, with_phase
+from ssa_quantize.spiked import convert
 from ssa_quantize.training import load_checkpoint, model_from_checkpoint
 
 
@@ -70,8 +70,7 @@ def main() -> None:
     for kind in ("spikformer", "ssa", "a2os2a"):
         run = args.runs / f"{kind}-T{args.t}"
         rates[kind] = spiking_rates(run, x) if (run / "checkpoint.pt").is_file() else None
-    params = with_phase(convert(ann, torch.from_numpy(data.train.images[:512]).float() / 255.0, args.spiked_base, args.spiked_t),
-                        args.spiked_base, args.spiked_t)
+    params = convert(ann, torch.from_numpy(data.train.images[:512]).float() / 255.0, args.spiked_base, args.spiked_t)
     ops = CountingOps()
     SpikedViT(params, ops).logits(x.numpy())
     qk = np.mean([f for i, f in enumerate(ops.fired) if i % 2 == 0], axis=0)

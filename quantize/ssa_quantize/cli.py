@@ -1,4 +1,4 @@
-"""Click commands ``train``, ``evaluate`` and ``export`` (wired into the ``ssa`` CLI).
+"""Click commands ``train``, ``evaluate``, ``export`` and ``spiked`` (wired into the ``ssa`` CLI).
 
 This module imports neither torch nor Brevitas: `ssa train --help` works in the quick-start install,
 and a command run without the ``train`` extra ends in one line naming the pip command.
@@ -103,7 +103,7 @@ def train(dataset: str, data_dir: Path | None, preset: str, attention: str, time
           crop_padding: int, rate_reg: float, rate_target: float, init_from: Path | None, distill_from: Path | None,
           distill_weight: float, distill_temperature: float, seed: int, amp: bool, device: str | None, out_dir: Path,
           max_minutes: float | None, limit: int | None, eval_limit: int | None) -> None:
-    """Train a spiking ViT (ssa, spikformer or ann attention) and write a resumable checkpoint."""
+    """Train a spiking ViT (ssa, spikformer, a2os2a or ann attention) and write a resumable checkpoint."""
     from .model import ModelConfig
     from .training import TrainConfig, pick_device, train as run_training
 

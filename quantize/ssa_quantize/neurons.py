@@ -1,4 +1,4 @@
-"""Multi-step LIF neurons with a surrogate gradient, and Bernoulli spike coding of pixels.
+"""Multi-step LIF neurons (binary and ternary) with a surrogate gradient, A²OS²A's ReLU path, and pixel coding (Bernoulli, direct).
 
 LIF convention (same as spikingjelly's ``LIFNode`` with ``decay_input=True``, ``v_reset=0``,
 ``detach_reset=False``; snnTorch's ``Leaky`` with ``beta = 1 - 1/tau`` differs by scaling the input

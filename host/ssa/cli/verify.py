@@ -97,7 +97,7 @@ def verify(backend: str, against: str, blocks: int, n: int, dk: int, t: int, see
         if build:
             click.echo(build)
     attn, reference = results[backend][0], results[against][0]
-    bad = [b for b in range(blocks) if not np.array_equal(attn[:, b], reference[:, b])]
+    bad = np.flatnonzero((attn != reference).reshape(attn.shape[0], blocks, -1).any(axis=(0, 2))).tolist()
     if bad:
         click.echo(f"MISMATCH: {len(bad)}/{blocks} block(s) differ: {', '.join(map(str, bad[:20]))}{' ...' if len(bad) > 20 else ''}")
         click.echo(first_difference(attn, reference, bad[0]))

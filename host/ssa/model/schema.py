@@ -19,7 +19,6 @@ from ssa.errors import BundleError, ConfigError
 from ssa.model.coding import INPUT_CODINGS
 
 SUPPORTED_ATTENTION = ("ssa", "spikformer", "a2os2a")
-ATTENTIONS = SUPPORTED_ATTENTION + ("ann",)
 UNIT_PARTS = ("q", "k", "v", "proj", "mlp1", "mlp2")
 #: Integer fields of the `model` section and their inclusive ranges.
 INT_RANGES = {
@@ -108,7 +107,7 @@ class ModelSpec:
             raise BundleError("this is a SpikedAttention bundle: run it with ssa.model.spiked.SpikedViT.from_bundle")
         if attention not in SUPPORTED_ATTENTION:
             raise BundleError(f"the numpy runtime runs spiking models {SUPPORTED_ATTENTION}, this bundle is {attention!r}; "
-                              f"evaluate other models in torch with `ssa evaluate --checkpoint RUN_DIR`, or {FIX} from an ssa or spikformer run")
+                              f"evaluate other models in torch with `ssa evaluate --checkpoint RUN_DIR`, or {FIX} from an ssa, spikformer or a2os2a run")
         ints = {key: _int("model", key, model[key], lo, hi) for key, (lo, hi) in INT_RANGES.items()}
         try:
             seed = check_seed(manifest.get("seed", 0))

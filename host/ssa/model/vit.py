@@ -1,9 +1,9 @@
 """Numpy inference of a trained spiking ViT from a deployment bundle (docs/bundle.md).
 
-Everything but attention runs here in float32 numpy, in the same operation order as the torch
-model's evaluation (ssa_quantize.model), so the board needs numpy alone. Every attention block is
-sent to a chosen backend (`emulate`, `fast`, `csim`, `pynq`): the only part that is stochastic,
-and bit-exact across backends.
+Everything but SSA attention runs here in float32 numpy, in the same operation order as the torch
+model's evaluation (ssa_quantize.model), so the board needs numpy alone. Every SSA attention block
+is sent to a chosen backend (`emulate`, `fast`, `csim`, `pynq`): the only part that is stochastic,
+and bit-exact across backends. Spikformer and A²OS²A attention (deterministic) run inline.
 """
 from __future__ import annotations
 
