@@ -22,7 +22,7 @@ def test_a2os2a_scales_with_t_and_never_multiplies():
 
 def test_spikedattention_hand_count_of_a_tiny_block():
     # N = 2, D_K = 1, one head, T = 2, every neuron fires (rates 1): 4 triples, 4 pairs, 2 outputs, 2 rows
-    c = count_spikedattention(2, 1, 1, 2, q=1, k=1, v=1, p=1)
+    c = count_spikedattention(2, 1, 1, 2, q=1, k=1, v=1, p=1, acc_bits=32)
     # adds: Q·K pairs 4 + P·V pairs 4 + WOSS (max − z) 4 + denominator 4
     assert c.ops["add32"] == 16
     # ×B per step of 4 score and 2 output potentials over 2 steps
@@ -34,7 +34,7 @@ def test_spikedattention_hand_count_of_a_tiny_block():
 
 
 def test_spikedattention_does_not_scale_with_t_for_its_additions():
-    short, long = count_spikedattention(16, 16, 4, 4), count_spikedattention(16, 16, 4, 40)
+    short, long = (count_spikedattention(16, 16, 4, t, acc_bits=32) for t in (4, 40))
     pair_adds = 2 * 4 * 16 * 16 * 16 * 0.25 + 4 * 16 * 16 * (1 + 0.5)
     assert short.ops["add32"] == long.ops["add32"] == pair_adds
     assert long.ops["mul32"] == 10 * short.ops["mul32"]

@@ -8,7 +8,7 @@ import click
 
 from ssa.backends import available_backends
 from ssa.cli.params import OutputFile
-from ssa.cost.energy import KINDS, fpga_energies, get_kind
+from ssa.cost.energy import KINDS, fpga_energies, get_kind, load_table
 from ssa.cost.table2 import (
     FITTED_DK,
     FITTED_HEADS,
@@ -24,7 +24,7 @@ from ssa.cost.table2 import (
     reproduce,
 )
 
-SRAM_SIZES = ("8KB", "32KB", "1MB")
+SRAM_SIZES = tuple(load_table().sram)  # the sizes energy_45nm.json prices
 PAPER_SRAM = "8KB"  # the memory Table II assumes
 
 
@@ -69,7 +69,7 @@ def table2_lines(sram: str) -> list[str]:
               help="also price a model: --bundle alone for the bundled Fashion-MNIST model, or a bundle path")
 @click.option("--count", default=16, show_default=True, type=click.IntRange(1, 1000), help="sample images whose spike rates are measured (of the 1 000 bundled)")
 @click.option("--backend", default="emulate", show_default=True, type=click.Choice(available_backends()), help="attention backend for the model run")
-@click.option("--sram", type=click.Choice(SRAM_SIZES), default="8KB", show_default=True, help="on-chip SRAM size holding all data")
+@click.option("--sram", type=click.Choice(SRAM_SIZES), default=PAPER_SRAM, show_default=True, help="on-chip SRAM size holding all data")
 @click.option("--chart", type=OutputFile(), default=None, help="write a stacked bar chart (PNG) of the model's energy per layer")
 def energy(bundle: str | None, count: int, backend: str, sram: str, chart: Path | None) -> None:
     """Energy of one attention block (the paper's Table II, 45 nm) and, with --bundle, of a model per image."""

@@ -29,7 +29,7 @@ def _rate(name: str, value: float) -> float:
 
 
 def count_a2os2a(n: int, dk: int, heads: int = 1, t: int = 1, *, q: float = 0.1, k_nonzero: float = 0.5,
-                 v_nonzero: float = 0.1, acc_bits: int = 32) -> Counts:
+                 v_nonzero: float = 0.1, acc_bits: int = 8) -> Counts:
     """A²OS²A, ``LIF((Q Kᵀ) V)`` per time step: additions only.
 
     ``q``: rate of Q spikes; ``k_nonzero``: fraction of K (ReLU) values > 0; ``v_nonzero``: rate of
@@ -57,7 +57,7 @@ def count_a2os2a(n: int, dk: int, heads: int = 1, t: int = 1, *, q: float = 0.1,
 
 
 def count_spikedattention(n: int, dk: int, heads: int = 1, t: int = 8, *, q: float = 0.5, k: float = 0.5,
-                          v: float = 0.5, p: float = 0.5, acc_bits: int = 32) -> Counts:
+                          v: float = 0.5, p: float = 0.5, acc_bits: int = 8) -> Counts:
     """SpikedAttention over a whole ``T``-step window (each neuron fires at most once per block).
 
     ``q``, ``k``, ``v``: fraction of Q, K, V neurons that fire in the window; ``p``: fraction of WOSS
