@@ -361,3 +361,74 @@ def test_shipped_bundle_memory():
     MEMORY["shipped bundle (declared %d bytes)" % declared] = peak
     print("peak memory of the loaders (bytes):", MEMORY)
     assert not isinstance(bundle, Exception) and peak <= 3 * declared, (peak, declared)
+
+
+# ---------------------------------------------------------------- SpikedAttention bundles (ssa.model.spiked)
+def spiked_manifest() -> dict:
+    """A manifest shaped like ssa_quantize.spiked.write_spiked_bundle's, for the TINY geometry."""
+    from ssa.model.spiked import theta_names
+
+    theta = {name: 1.0 + 0.1 * i for i, name in enumerate(theta_names(TINY["depth"]))}
+    return {"contract_version": 1, "model": dict(TINY, attention="spikedattention", timesteps=6), "dataset": "mnist",
+            "accuracy": {}, "spiked": {"base": 1.5, "timesteps": 6, "theta": theta, "source": "ann", "percentile": 99.9,
+                                       "calibration_images": 4}}
+
+
+SPIKED_MANIFEST = spiked_manifest()
+SPIKED_ARRAYS = {k: v for k, v in ARRAYS.items() if not k.rsplit(".", 1)[-1].startswith("bn_")}
+SPIKED_FIELDS = ([("model", key) for key in TINY] + [("spiked", key) for key in ("base", "timesteps", "theta")]
+                 + [("spiked", "theta", "patch"), ("spiked", "theta", "layers.1.res2"), ("spiked", "theta", "layers.7.q"),
+                    ("spiked",), ("model",)])
+
+
+def expect_spiked_error_or_model(path: Path):
+    """The SpikedAttention model, or None after a one-line BundleError naming the fix; any other exception fails."""
+    from ssa.model.spiked import SpikedViT
+
+    try:
+        model = SpikedViT.from_bundle(path)
+    except BundleError as exc:
+        message = str(exc)
+        assert "\n" not in message and re.search(r"ssa spiked|SpikingViT", message), message
+        return None
+    logits = model.logits(IMAGE)
+    assert logits.shape == (1, TINY["classes"]) and np.isfinite(logits).all()
+    return model
+
+
+def test_valid_spiked_bundle_loads(tmp_path):
+    model = expect_spiked_error_or_model(write(tmp_path, SPIKED_MANIFEST, SPIKED_ARRAYS))
+    assert model is not None and (model.p.base, model.p.timesteps) == (1.5, 6)
+    assert model.p.theta == SPIKED_MANIFEST["spiked"]["theta"]
+
+
+@FAST
+@given(field=st.sampled_from(SPIKED_FIELDS), value=JSON_VALUES)
+def test_spiked_manifest_field_values(field, value):
+    manifest = edit(SPIKED_MANIFEST, field, value)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = expect_spiked_error_or_model(write(Path(tmp), manifest, SPIKED_ARRAYS))
+    if model is not None:  # accepted: exactly the manifest's (valid) values
+        spk = manifest["spiked"]
+        assert (model.p.base, model.p.timesteps, model.p.theta) == (spk["base"], spk["timesteps"], spk["theta"])
+        assert 1 < model.p.base <= 2 and all(math.isfinite(t) and t > 0 for t in model.p.theta.values())
+        assert (model.p.patch, model.p.heads, model.p.depth) == tuple(manifest["model"][k] for k in ("patch", "heads", "depth"))
+
+
+@FAST
+@given(name=st.sampled_from(sorted(SPIKED_ARRAYS)),
+       change=st.sampled_from(["float64", "int8", "drop", "extra", "shape+1", "scalar", "nan", "negative"]))
+def test_spiked_array_changes(name, change):
+    arrays, a = dict(SPIKED_ARRAYS), SPIKED_ARRAYS[name]
+    if change == "drop":
+        del arrays[name]
+    elif change == "extra":
+        arrays["layers.0.q.unit.bn_var"] = a
+    else:
+        arrays[name] = {"float64": lambda: a.astype(np.float64), "int8": lambda: a.astype(np.int8),
+                        "shape+1": lambda: np.resize(a, (a.shape[0] + 1,) + a.shape[1:]), "scalar": lambda: a.reshape(-1)[0],
+                        "nan": lambda: np.full_like(a, np.nan, dtype=np.float32), "negative": lambda: -np.abs(a) - 1}[change]()
+    with tempfile.TemporaryDirectory() as tmp:
+        model = expect_spiked_error_or_model(write(Path(tmp), SPIKED_MANIFEST, arrays))
+    allowed = (a.dtype == np.int8 and change == "int8") or (change == "negative" and not name.endswith("weight_scale"))
+    assert (model is not None) == allowed, (name, change)

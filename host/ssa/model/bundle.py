@@ -39,7 +39,7 @@ MEMBERS_MAX = 4096
 ARRAYS_MAX_BYTES = 1 << 30
 #: Array kinds a bundle may hold: bool, signed/unsigned integers, floats.
 ARRAY_KINDS = "biuf"
-FIX = "re-export it with `ssa export` or re-download it"
+FIX = "re-export it with `ssa export` (SpikedAttention: `ssa spiked --bundles`) or re-download it"
 #: What a malformed zip stream or .npy header can raise inside zipfile, zlib and numpy.lib.format.
 _READ_ERRORS = (ValueError, EOFError, OSError, zlib.error, zipfile.BadZipFile, NotImplementedError, RecursionError, SyntaxError)
 _DIGEST = re.compile(r"[0-9a-f]{64}")

@@ -26,9 +26,11 @@ from ssa.errors import BundleError, ConfigError
 from ssa.model import phase
 from ssa.model.bundle import Bundle, load_bundle
 from ssa.model.coding import check_images, pad_images
+from ssa.model.schema import Geometry, float_field, int_field, section
 
 KIND = "spikedattention"
-UNITS = ("q", "k", "v", "proj", "mlp1", "mlp2")
+#: What to tell the user when a SpikedAttention bundle is wrong.
+RECONVERT = "convert the ann checkpoint again with `ssa spiked --bundles`"
 
 
 def theta_names(depth: int) -> list[str]:
@@ -71,6 +73,48 @@ class NumpyOps:
         return x.mean(axis=axis)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SpikedSpec(Geometry):
+    """A validated SpikedAttention bundle manifest: the source ANN's geometry, B, T and every θ."""
+
+    base: float
+    timesteps: int
+    theta: dict[str, float]
+
+    unit_arrays = ("weight_scale", "scale", "bias")  # the folded units' float arrays; no BatchNorm statistics
+    fix = RECONVERT
+
+    @classmethod
+    def from_manifest(cls, manifest: Any) -> "SpikedSpec":
+        """Check the manifest's model geometry, phase parameters and θ; BundleError naming the field otherwise."""
+        model, spk = section(manifest, "model", True, RECONVERT), manifest.get("spiked")
+        if model.get("attention") != KIND or not isinstance(spk, dict):
+            raise BundleError(f"not a SpikedAttention bundle (model.attention={model.get('attention')!r}); "
+                              "convert an ann checkpoint with `ssa spiked`, or run spiking bundles with ssa.model.SpikingViT")
+        geometry = Geometry.fields(model, RECONVERT)
+        if "base" not in spk or "timesteps" not in spk or not isinstance(spk.get("theta"), dict):
+            raise BundleError(f"SpikedAttention bundle manifest lacks spiked.base, spiked.timesteps or the spiked.theta object; {RECONVERT}")
+        base = float_field("spiked", "base", spk["base"], 1.0, 2.0, RECONVERT)
+        timesteps = int_field("spiked", "timesteps", spk["timesteps"], 1, 1024, RECONVERT)
+        try:
+            phase.check_phase(base, timesteps)
+        except ConfigError as exc:
+            raise BundleError(f"SpikedAttention bundle has invalid phase parameters: {exc}; {RECONVERT}") from None
+        if model.get("timesteps", timesteps) != timesteps:
+            raise BundleError(f"manifest model.timesteps={model.get('timesteps')!r} disagrees with spiked.timesteps={timesteps}; {RECONVERT}")
+        names = theta_names(geometry["depth"])
+        if set(spk["theta"]) != set(names):
+            wrong = sorted(set(spk["theta"]) ^ set(names))
+            raise BundleError(f"spiked.theta must name exactly the model's {len(names)} activation points (wrong: {wrong[:4]}); {RECONVERT}")
+        theta = {name: float_field("spiked.theta", name, spk["theta"][name], 1e-30, 1e30, RECONVERT) for name in names}
+        return cls(**geometry, base=base, timesteps=timesteps, theta=theta)
+
+
+def expected_spiked_arrays(manifest: dict[str, Any]) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
+    """The schema for ssa.model.bundle.load_bundle of a SpikedAttention bundle."""
+    return SpikedSpec.from_manifest(manifest).arrays()
+
+
 @dataclass(frozen=True)
 class SpikedParams:
     """Everything a SpikedAttention forward needs (numpy arrays; weights hold INT8 values)."""
@@ -87,26 +131,11 @@ class SpikedParams:
 
     @classmethod
     def from_bundle(cls, bundle: Bundle) -> "SpikedParams":
-        """Read a bundle written by ``ssa_quantize.spiked.write_spiked_bundle``."""
-        cfg, spk = bundle.manifest.get("model", {}), bundle.manifest.get("spiked")
-        if cfg.get("attention") != KIND or not isinstance(spk, dict):
-            raise BundleError(f"not a SpikedAttention bundle (model.attention={cfg.get('attention')!r}); "
-                              "convert an ann checkpoint with `ssa spiked`, or run spiking bundles with ssa.model.SpikingViT")
-        try:
-            depth, base, timesteps = int(cfg["depth"]), float(spk["base"]), int(spk["timesteps"])
-            theta = {name: float(spk["theta"][name]) for name in theta_names(depth)}
-            shape = (int(cfg["channels"]), int(cfg["image_size"]), int(cfg["image_size"]))
-            patch, heads, pad = int(cfg["patch"]), int(cfg["heads"]), int(cfg.get("pad", 0))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BundleError(f"SpikedAttention bundle manifest is incomplete ({exc!r}); convert it again") from exc
-        try:
-            phase.check_phase(base, timesteps)
-        except ConfigError as exc:
-            raise BundleError(f"SpikedAttention bundle has invalid phase parameters: {exc}") from exc
-        names = ["patch"] + [f"layers.{l}.{u}.unit" for l in range(depth) for u in UNITS]
-        arrays = {f"{n}.{k}": bundle[f"{n}.{k}"] for n in names for k in ("weight", "scale", "bias")}
-        arrays.update({k: bundle[k] for k in ("pos_embedding", "head.weight", "head.weight_scale", "head.bias")})
-        return cls(base, timesteps, patch, heads, depth, shape, theta, arrays, pad)
+        """Read a bundle written by ``ssa_quantize.spiked.write_spiked_bundle`` (checked by :class:`SpikedSpec`)."""
+        spec = SpikedSpec.from_manifest(bundle.manifest)
+        spec.check_values(bundle.arrays)
+        return cls(spec.base, spec.timesteps, spec.patch, spec.heads, spec.depth,
+                   (spec.channels, spec.image_size, spec.image_size), spec.theta, dict(bundle.arrays), spec.pad)
 
 
 class SpikedViT:
@@ -122,7 +151,7 @@ class SpikedViT:
     @classmethod
     def from_bundle(cls, path: str | Path, ops: PhaseOps | None = None) -> "SpikedViT":
         """Load a SpikedAttention bundle (``ssa spiked --bundles``)."""
-        return cls(SpikedParams.from_bundle(load_bundle(path)), ops)
+        return cls(SpikedParams.from_bundle(load_bundle(path, expect=expected_spiked_arrays)), ops)
 
     def _unit(self, name: str, times: Any, theta_in: float) -> Any:
         p, w = self.p, self.w
