@@ -139,6 +139,34 @@ def test_expectation_gradient_keeps_the_sampled_forward():
     assert not torch.allclose(grads["ste-draw"][2], grads["expectation"][2])  # dAttn/dV: sampled S vs E[S]
 
 
+def test_encoder_gain_multiplies_both_rates_and_stays_out_of_the_contract(tmp_path):
+    # D_K = 4 with one shared 1: Q K^T / D_K = 1/4 for every pair; V all ones: S V / N = M, the row mean of S (N = 8)
+    q = torch.zeros((4000, 1, 1, 8, 4))
+    q[..., 0] = 1
+    k, v = q.clone(), torch.ones_like(q)
+    # P(Attn) = E[min(1, 2^g M)], M ~ Binomial(8, min(1, 2^g / 4)) / 8:
+    # g = 0: 1/4; g = 1: (163 + 58) / 256 (sum over the binomial); g = 2: S = 1, so Attn = 1 exactly.
+    want = {0: 0.25, 1: 221 / 256, 2: 1.0}
+    for g, p in want.items():
+        torch.manual_seed(g)
+        rate = TorchSampler().ssa(0, q, k, v, g).mean().item()
+        # 128 000 draws in 32 000 rows sharing M: sd < 0.0015, so 0.008 is over 5 sd
+        assert abs(rate - p) < 0.008 if g < 2 else rate == p, (g, rate)
+    torch.testing.assert_close(ssa_expectation(q, k, v, 1), torch.ones_like(q))
+    with pytest.raises(ConfigError, match="gain 2\\^1.*--mode ideal"):
+        LfsrSampler(seed=0).ssa(0, q, k, v, 1)
+    model = SpikingViT(ModelConfig(timesteps=2, embed_dim=16, depth=1, heads=2, ssa_gain_log2=1))
+    with pytest.raises(ConfigError, match="contract v1"):
+        write_bundle(model, tmp_path / "g.npz", seed=0, dataset="fashion-mnist")
+    cfg = {**SpikingViT(ModelConfig(timesteps=2, embed_dim=16, depth=1, heads=2)).config.to_dict(), "ssa_gain_log2": 2}
+    path = save_bundle(tmp_path / "forged.npz", {"model": cfg, "seed": 0}, bundle_arrays(model))
+    with pytest.raises(BundleError, match="ssa_gain_log2=2"):
+        NumpyViT.from_bundle(path)
+    for bad in (dict(ssa_gain_log2=5), dict(ssa_gain_log2=1, attention="spikformer")):
+        with pytest.raises(ConfigError, match="ssa_gain_log2"):
+            ModelConfig(**bad)
+
+
 @pytest.mark.parametrize("shape,peak", [("atan", 1.0), ("sigmoid", 0.5), ("rect", 2.0)])
 def test_surrogate_shapes_have_unit_area(shape, peak):
     x = torch.linspace(-30, 30, 600001, requires_grad=True)
@@ -205,7 +233,7 @@ def test_checkpoints_from_before_the_new_options_still_resume(tmp_path):
     assert len(train(tmp_path, model_config, config, data, torch.device("cpu"), max_minutes=1e-9)["epochs"]) == 1
     path = tmp_path / "checkpoint.pt"
     state = load_checkpoint(path)
-    for key in ("pad", "input_coding", "surrogate", "surrogate_alpha", "ssa_grad", "preset"):
+    for key in ("pad", "input_coding", "surrogate", "surrogate_alpha", "ssa_grad", "preset", "ssa_gain_log2"):
         del state["model_config"][key]
     for key in ("label_smoothing", "crop_padding", "rate_reg", "rate_target", "init_from", "distill_from",
                 "distill_weight", "distill_temperature"):
@@ -225,7 +253,7 @@ def test_cli_trains_with_every_lever_on(tmp_path):
     result = runner.invoke(train_command, [*common, "--attention", "ann", "--out", str(tmp_path / "ann")])
     assert result.exit_code == 0, result.output
     levers = ["--attention", "ssa", "--timesteps", "2", "--input-coding", "direct", "--ssa-grad", "expectation",
-              "--surrogate", "sigmoid", "--surrogate-alpha", "4", "--tau", "1.5", "--v-threshold", "0.8",
+              "--ssa-gain-log2", "1", "--surrogate", "sigmoid", "--surrogate-alpha", "4", "--tau", "1.5", "--v-threshold", "0.8",
               "--label-smoothing", "0.1", "--crop-padding", "2", "--warmup-fraction", "0.5", "--rate-reg", "1",
               "--init-from", str(tmp_path / "ann"), "--distill-from", str(tmp_path / "ann"), "--distill-weight", "0.7",
               "--distill-temperature", "3", "--seed", "4", "--out", str(tmp_path / "ssa")]
@@ -234,6 +262,7 @@ def test_cli_trains_with_every_lever_on(tmp_path):
     log = json.loads((tmp_path / "ssa" / "log.json").read_text())
     assert log["model_config"]["preset"] == "paper" and log["model_config"]["pad"] == 2
     assert log["model_config"]["input_coding"] == "direct" and log["model_config"]["tau"] == 1.5
+    assert log["model_config"]["ssa_gain_log2"] == 1
     assert log["train_config"]["distill_weight"] == 0.7 and log["train_config"]["seed"] == 4
     assert log["init_copied"] > 0 and np.isfinite(log["epochs"][0]["train_loss"])
     assert 0 <= log["epochs"][0]["attention_rate"] <= 1

@@ -7,6 +7,9 @@ All cores take per-head tensors ``[T, B, H, N, D_K]`` and return the same shape.
   ``ste-draw`` (default) passes it straight through each Bernoulli draw (so ``dAttn/dV`` uses the
   sampled ``S``); ``expectation`` keeps the sampled forward but back-propagates through the block's
   expectation ``E[Attn] = (Q Kᵀ / D_K) V / N`` (no sampling noise in the gradient).
+  ``gain_log2 = g > 0`` (a training experiment, issue 17's rate lever) raises both encoders' rates to
+  ``min(1, 2^g · p)`` — a shift in hardware, but not in contract v1, so such models train and
+  evaluate in ideal mode only: the LFSR sampler and the export refuse them.
   Hardware-exact evaluation (:class:`LfsrSampler`) runs the contract's LFSR
   streams through the shared reference emulator ``ssa.backends.emulator.run`` on CPU uint8 spikes.
 * ``spikformer``: ``LIF((Q Kᵀ) · scale · V)`` with integer products, no softmax (Zhou et al. 2023:
@@ -27,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ssa.contract.config import SSAConfig
+from ssa.contract.config import CONTRACT_VERSION, SSAConfig
 from ssa.backends.emulator import run as emulate
 from ssa.errors import ConfigError
 from ssa.contract.prng import model_call_seed, offset_seed
@@ -57,13 +60,18 @@ class TorchSampler:
         """Bernoulli-coded pixel spikes ``[T, B, ...]``."""
         return encode_pixels_torch(images, timesteps)
 
-    def ssa(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """Eq. 5-6 with independent uniform draws; differentiable (straight-through)."""
+    def ssa(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, gain_log2: int = 0) -> torch.Tensor:
+        """Eq. 5-6 with independent uniform draws (rates times ``2^gain_log2``, capped at 1); straight-through."""
         del layer
         with torch.autocast(device_type=q.device.type, enabled=False):
             q, k, v = q.float(), k.float(), v.float()
-            s = bernoulli_st(q @ k.transpose(-1, -2) / q.shape[-1])
-            return bernoulli_st(s @ v / q.shape[-2])
+            s = bernoulli_st(gained(q @ k.transpose(-1, -2) / q.shape[-1], gain_log2))
+            return bernoulli_st(gained(s @ v / q.shape[-2], gain_log2))
+
+
+def gained(p: torch.Tensor, gain_log2: int) -> torch.Tensor:
+    """``min(1, 2^gain_log2 · p)``; ``p`` itself when the gain is 0 (contract v1)."""
+    return p if gain_log2 == 0 else torch.clamp(p * float(2**gain_log2), max=1.0)
 
 
 @dataclass(frozen=True)
@@ -85,8 +93,11 @@ class LfsrSampler:
         spikes = encode_pixels(images.detach().cpu().numpy(), timesteps, self.seed, self.first_index)
         return torch.from_numpy(spikes).to(images.device, torch.float32)
 
-    def ssa(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    def ssa(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, gain_log2: int = 0) -> torch.Tensor:
         """``ssa.backends.emulator.run`` on ``[T, B, H, N, D_K]`` with seed ``layer_seed(seed, layer) + first_index·H``."""
+        if gain_log2:
+            raise ConfigError(f"this model's SSA encoders have gain 2^{gain_log2}, which contract v{CONTRACT_VERSION} (the LFSR "
+                              "hardware path) does not implement; evaluate it with --mode ideal")
         heads = q.shape[2]
         call_seed = model_call_seed(self.seed, layer, self.first_index, heads)
         arrays = [x.detach().to("cpu", torch.uint8).numpy() for x in (q, k, v)]
@@ -120,11 +131,11 @@ def lfsr_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, seed: int, threa
 Sampler = TorchSampler | LfsrSampler
 
 
-def ssa_expectation(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """``E[Attn] = (Q Kᵀ / D_K) V / N`` in float32 (the ``expectation`` gradient path)."""
+def ssa_expectation(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, gain_log2: int = 0) -> torch.Tensor:
+    """``E[Attn] = (Q Kᵀ / D_K) V / N`` in float32 (the ``expectation`` gradient path), with the encoders' gain."""
     with torch.autocast(device_type=q.device.type, enabled=False):
         q, k, v = q.float(), k.float(), v.float()
-        return (q @ k.transpose(-1, -2) / q.shape[-1]) @ v / q.shape[-2]
+        return gained(gained(q @ k.transpose(-1, -2) / q.shape[-1], gain_log2) @ v / q.shape[-2], gain_log2)
 
 
 class AttentionCore(nn.Module):
@@ -136,7 +147,7 @@ class AttentionCore(nn.Module):
 
     def __init__(self, kind: str, layer: int, spikformer_scale: float = SPIKFORMER_SCALE,
                  spikformer_threshold: float = SPIKFORMER_THRESHOLD, ssa_grad: str = "ste-draw",
-                 lif_options: dict | None = None) -> None:
+                 lif_options: dict | None = None, ssa_gain_log2: int = 0) -> None:
         super().__init__()
         if kind not in ATTENTIONS:
             raise ConfigError(f"attention={kind!r} is unknown; use one of {', '.join(ATTENTIONS)}")
@@ -146,6 +157,7 @@ class AttentionCore(nn.Module):
         self.layer = layer
         self.scale = spikformer_scale
         self.ssa_grad = ssa_grad
+        self.gain_log2 = ssa_gain_log2
         thresholds = {"spikformer": spikformer_threshold, "a2os2a": A2OS2A_THRESHOLD}
         self.lif = MultiStepLIF(v_threshold=thresholds[kind], **(lif_options or {})) if kind in thresholds else None
         self.rate: torch.Tensor | None = None
@@ -159,10 +171,10 @@ class AttentionCore(nn.Module):
         if self.kind == "ssa":
             if self.ssa_grad == "expectation" and torch.is_grad_enabled():
                 with torch.no_grad():
-                    spikes = sampler.ssa(self.layer, q, k, v)
-                mean = ssa_expectation(q, k, v)
+                    spikes = sampler.ssa(self.layer, q, k, v, self.gain_log2)
+                mean = ssa_expectation(q, k, v, self.gain_log2)
                 return spikes + (mean - mean.detach())  # value: the spikes exactly; gradient: of the expectation
-            return sampler.ssa(self.layer, q, k, v)
+            return sampler.ssa(self.layer, q, k, v, self.gain_log2)
         if self.kind == "spikformer":
             assert self.lif is not None
             return self.lif((q @ k.transpose(-1, -2)) @ v * self.scale)

@@ -18,7 +18,7 @@ from ssa.errors import MissingExtraError
 from ssa.model.datasets import DATASETS, load_dataset
 from ssa.model.coding import INPUT_CODINGS
 
-from .names import (ATAN_ALPHA, ATTENTIONS, BUNDLE_NAME, CHECKPOINT, EVAL_MODES, ONNX_FORMATS, PRESETS, SSA_GRADS,
+from .names import (ATAN_ALPHA, ATTENTIONS, BUNDLE_NAME, CHECKPOINT, EVAL_MODES, MAX_GAIN_LOG2, ONNX_FORMATS, PRESETS, SSA_GRADS,
                     SURROGATES)
 
 #: Top-level modules of the ``train`` extra (pyproject.toml).
@@ -61,6 +61,9 @@ def needs_train_extra(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Spiking models' input: Bernoulli-coded pixels, or direct (8-bit pixel levels repeated over T).")
 @click.option("--ssa-grad", type=click.Choice(SSA_GRADS), default="ste-draw", show_default=True,
               help="SSA training gradient: straight through each Bernoulli draw, or through the block's expectation.")
+@click.option("--ssa-gain-log2", type=click.IntRange(0, MAX_GAIN_LOG2), default=0, show_default=True,
+              help="Experiment: both SSA encoders fire at min(1, 2^G·p), a shift in hardware but not in contract v1 "
+                   "(such models evaluate in ideal mode only and cannot be exported).")
 @click.option("--surrogate", type=click.Choice(SURROGATES), default="atan", show_default=True, help="LIF surrogate gradient shape.")
 @click.option("--surrogate-alpha", type=FiniteFloat(0.0, min_open=True), default=ATAN_ALPHA, show_default=True,
               help="Surrogate sharpness (larger = narrower).")
@@ -98,7 +101,7 @@ def needs_train_extra(command: Callable[..., Any]) -> Callable[..., Any]:
 @needs_train_extra
 def train(dataset: str, data_dir: Path | None, preset: str, attention: str, timesteps: int, patch: int | None,
           embed_dim: int | None, depth: int | None, heads: int | None, mlp_ratio: int | None, input_coding: str,
-          ssa_grad: str, surrogate: str, surrogate_alpha: float, tau: float, v_threshold: float, epochs: int,
+          ssa_grad: str, ssa_gain_log2: int, surrogate: str, surrogate_alpha: float, tau: float, v_threshold: float, epochs: int,
           batch_size: int, lr: float, weight_decay: float, warmup_fraction: float, label_smoothing: float,
           crop_padding: int, rate_reg: float, rate_target: float, init_from: Path | None, distill_from: Path | None,
           distill_weight: float, distill_temperature: float, seed: int, amp: bool, device: str | None, out_dir: Path,
@@ -113,7 +116,7 @@ def train(dataset: str, data_dir: Path | None, preset: str, attention: str, time
     model_config = ModelConfig.from_preset(
         preset, size, attention=attention, timesteps=timesteps, channels=channels, classes=data.classes, patch=patch,
         embed_dim=embed_dim, depth=depth, heads=heads, mlp_ratio=mlp_ratio, input_coding=input_coding,
-        ssa_grad=ssa_grad, surrogate=surrogate, surrogate_alpha=surrogate_alpha, tau=tau, v_threshold=v_threshold)
+        ssa_grad=ssa_grad, ssa_gain_log2=ssa_gain_log2, surrogate=surrogate, surrogate_alpha=surrogate_alpha, tau=tau, v_threshold=v_threshold)
     config = TrainConfig(dataset=dataset, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                          warmup_fraction=warmup_fraction, seed=seed, amp=amp, label_smoothing=label_smoothing,
                          crop_padding=crop_padding, rate_reg=rate_reg, rate_target=rate_target,

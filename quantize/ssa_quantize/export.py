@@ -101,6 +101,9 @@ def input_coding_manifest(cfg: ModelConfig) -> dict:
 def write_bundle(model: SpikingViT, path: Path, *, seed: int, dataset: str, accuracy: dict | None = None) -> Path:
     """Write the host bundle (one .npz with its manifest, ssa.model.bundle) to ``path``; returns it."""
     cfg = model.config
+    if cfg.ssa_gain_log2:
+        raise ConfigError(f"this model's SSA encoders have gain 2^{cfg.ssa_gain_log2}, which contract v{CONTRACT_VERSION} "
+                          "does not implement, so no backend could run its bundle; export models trained with --ssa-gain-log2 0")
     manifest = {
         "contract_version": CONTRACT_VERSION,
         "model": cfg.to_dict(),

@@ -38,7 +38,7 @@ from ssa.errors import ConfigError
 from ssa.model.coding import INPUT_CODINGS
 
 from .attention import AttentionCore, Sampler, TorchSampler
-from .names import ATAN_ALPHA, ATTENTIONS, PRESETS, SSA_GRADS, SURROGATES
+from .names import ATAN_ALPHA, ATTENTIONS, MAX_GAIN_LOG2, PRESETS, SSA_GRADS, SURROGATES
 from .neurons import MultiStepLIF, MultiStepTernaryLIF, ReLUPath, direct_levels_torch
 
 WEIGHT_BITS = 8
@@ -51,6 +51,8 @@ class ModelConfig:
     ``image_size`` is the side of the input images; the model pads them by ``pad`` zeros on every
     side, so tokens are ``((image_size + 2·pad) / patch)²``. ``surrogate``, ``surrogate_alpha`` and
     ``ssa_grad`` shape the training gradient only (the forward pass does not depend on them).
+    ``ssa_gain_log2`` > 0 multiplies both SSA encoders' rates by ``2^g`` (capped at 1): an experiment
+    outside contract v1, evaluated in ideal mode only and refused by the export.
     ``preset`` names the preset the sizes started from (informational; the size fields rule).
     """
 
@@ -72,6 +74,7 @@ class ModelConfig:
     surrogate_alpha: float = ATAN_ALPHA
     ssa_grad: str = "ste-draw"
     preset: str | None = None
+    ssa_gain_log2: int = 0
 
     def __post_init__(self) -> None:
         if self.attention not in ATTENTIONS:
@@ -91,6 +94,8 @@ class ModelConfig:
                               "the first matmul, which then is no longer an exact float32 sum; use smaller patches")
         if self.surrogate not in SURROGATES:
             raise ConfigError(f"surrogate={self.surrogate!r} is unknown; use one of {', '.join(SURROGATES)}")
+        if not 0 <= self.ssa_gain_log2 <= MAX_GAIN_LOG2 or (self.ssa_gain_log2 and self.attention != "ssa"):
+            raise ConfigError(f"ssa_gain_log2={self.ssa_gain_log2} must be 0..{MAX_GAIN_LOG2}, and 0 unless attention is ssa")
         if self.ssa_grad not in SSA_GRADS:
             raise ConfigError(f"ssa_grad={self.ssa_grad!r} is unknown; use one of {', '.join(SSA_GRADS)}")
         if not (self.tau >= 1 and self.v_threshold > 0 and self.surrogate_alpha > 0):
@@ -220,7 +225,8 @@ class EncoderLayer(nn.Module):
         self.q = QuantLinearBNNeuron(dim, dim, config, nq)
         self.k = QuantLinearBNNeuron(dim, dim, config, nk)
         self.v = QuantLinearBNNeuron(dim, dim, config, nv)
-        self.core = AttentionCore(config.attention, layer, ssa_grad=config.ssa_grad, lif_options=lif_options(config))
+        self.core = AttentionCore(config.attention, layer, ssa_grad=config.ssa_grad, lif_options=lif_options(config),
+                                  ssa_gain_log2=config.ssa_gain_log2)
         self.proj = QuantLinearBNNeuron(dim, dim, config)
         self.mlp1 = QuantLinearBNNeuron(dim, hidden, config)
         self.mlp2 = QuantLinearBNNeuron(hidden, dim, config)

@@ -6,6 +6,8 @@ ONNX_FORMATS = ("qcdq", "qonnx")
 BUNDLE_NAME = "bundle.npz"
 CHECKPOINT = "checkpoint.pt"
 SSA_GRADS = ("ste-draw", "expectation")
+#: Largest power-of-two gain exponent of the SSA encoders (a training experiment, not in contract v1).
+MAX_GAIN_LOG2 = 4
 SURROGATES = ("atan", "sigmoid", "rect")
 #: Default sharpness of the surrogate gradients (spikingjelly's ATan alpha).
 ATAN_ALPHA = 2.0

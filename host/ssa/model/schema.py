@@ -185,6 +185,9 @@ class ModelSpec(Geometry):
         spk = section(neuron, "spikformer_attention", required=attention == "spikformer")
         if attention == "spikformer" and not {"scale", "v_threshold"} <= set(spk):
             raise BundleError(f"spikformer bundle lacks neuron.spikformer_attention.scale or .v_threshold; {FIX}")
+        if model.get("ssa_gain_log2", 0) != 0:
+            raise BundleError(f"manifest model.ssa_gain_log2={model['ssa_gain_log2']!r}: contract v{CONTRACT_VERSION} has no SSA "
+                              f"encoder gain (0 or absent); {FIX} from a model trained without --ssa-gain-log2")
         coding = model.get("input_coding", "bernoulli")
         if coding not in INPUT_CODINGS:
             raise BundleError(f"manifest model.input_coding={coding!r} is not one of {INPUT_CODINGS}; {FIX} or upgrade ssa-fpga")
