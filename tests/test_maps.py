@@ -150,6 +150,7 @@ def test_plot_functions_write_pngs(bundled, tmp_path):
         "rates": plots.firing_rates(rec.rates),
         "accuracy": plots.accuracy_vs_timesteps({"ssa (lfsr)": {4: 0.84, 8: 0.848, 10: 0.851}}, {"ann": 0.89}),
         "stages": plots.stage_bars([("pack", 10.0), ("DMA + kernel", 40.0), ("unpack", 5.0)], reference=("latency model", 4.2)),
+        "seeds": plots.seeded_rows({"bernoulli": [0.75, 0.76, 0.74], "direct": [0.78, 0.79, 0.8]}, {"ann": 0.84}),
         "summary": plots.demo_summary(confusion_matrix(labels, rec.logits.argmax(1), 10), [str(c) for c in range(10)], images[:, 0],
                                       labels, rec.logits.argmax(1), (images[0, 0], rec.on_grid(rec.rollout()[0].mean(0)), "rollout")),
     }

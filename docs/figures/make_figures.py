@@ -9,7 +9,9 @@
   bundled ssa T=10 model on the bundled test images (attention on the emulator, mode lfsr);
 * attention_maps.png: rate-decoded SSA scores of that model on a few test images;
 * attention_heads.png: every head of the last layer for one image, lfsr and ideal next to E[S | Q, K];
-* attention_compare.png (only with --compare): rollout of each given bundle on the same images.
+* attention_compare.png (only with --compare): rollout of each given bundle on the same images;
+* ablation.png: issue 17's CPU ablation (quantize/results/fashion-mnist-cpu-ablation/runs), final
+  test accuracy of every seed of every row, the ANN of the same budget as a reference.
 """
 from __future__ import annotations
 
@@ -30,9 +32,20 @@ from ssa.model.maps import record  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "quantize" / "results" / "fashion-mnist"
+ABLATION = ROOT / "quantize" / "results" / "fashion-mnist-cpu-ablation" / "runs"
 #: Patch 5 of the 4 × 4 grid (row 1, column 1): the upper-left of the four central patches.
 QUERY = 5
 ROLLOUT = "rollout, mean over queries"
+
+
+def ablation_rows(runs: Path = ABLATION) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """({row: [final ideal test accuracy per seed]}, {"ann (mean)": accuracy}) of the ablation's committed logs."""
+    from ssa_quantize.report import load_runs  # torch-free; installed with the package
+
+    rows = {row: [m["log"]["epochs"][-1]["test_accuracy_ideal"] for m in members]
+            for row, members in load_runs(runs).items() if all(m["log"]["epochs"] for m in members)}
+    ann = rows.pop("ann", [])
+    return rows, ({f"ANN, same budget (mean of {len(ann)})": float(np.mean(ann))} if ann else {})
 
 
 def accuracy_curves(results: Path = RESULTS) -> tuple[dict[str, dict[int, float]], dict[str, float]]:
@@ -84,6 +97,10 @@ def main() -> None:
     curves, references = accuracy_curves()
     epochs = "/".join(sorted({str(json.loads(p.read_text())["train_config"]["epochs"]) for p in RESULTS.glob("*/log.json")}))
     save(plots.accuracy_vs_timesteps(curves, references, title=f"Fashion-MNIST test accuracy after {epochs} training epochs"), "accuracy_vs_T.png")
+
+    rows, ann = ablation_rows()
+    if rows:
+        save(plots.seeded_rows(rows, ann, title="SSA T=10, reduced backbone, 20 000 images × 3 epochs (CPU)"), "ablation.png")
 
     model = SpikingViT.from_bundle(packaged(DEFAULT_BUNDLE))
     images, labels, source = load_images(None, args.count)

@@ -124,6 +124,28 @@ def accuracy_vs_timesteps(curves: dict[str, dict[int, float]], references: dict[
     return fig
 
 
+def seeded_rows(rows: dict[str, Sequence[float]], references: dict[str, float] | None = None, title: str = "",
+                xlabel: str = "test accuracy (%)"):
+    """One horizontal line per row: a dot per seed, a bar at the mean (values in [0, 1], drawn as %);
+    references (e.g. the ANN's mean) as dashed lines."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(rows) + 1.6))
+    names = list(rows)[::-1]
+    for y, name in enumerate(names):
+        values = 100 * np.asarray(rows[name], dtype=float)
+        ax.scatter(values, np.full(values.shape, y), color="tab:blue", s=18, zorder=3)
+        ax.plot([values.mean()] * 2, [y - 0.3, y + 0.3], color="black", linewidth=2)
+        ax.annotate(f"{values.mean():.2f}", (values.max(), y), xytext=(6, -3), textcoords="offset points", fontsize=8)
+    for i, (name, value) in enumerate((references or {}).items()):
+        ax.axvline(100 * value, color=f"C{i + 1}", linestyle="--", label=f"{name}: {100 * value:.2f}")
+    ax.set(yticks=range(len(names)), yticklabels=names, xlabel=xlabel, title=title)
+    ax.grid(axis="x", alpha=0.3)
+    if references:
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25 - 0.4 / len(rows)))
+    fig.tight_layout()
+    return fig
+
+
 def firing_rates(rates: dict[str, np.ndarray], title: str = "Firing rates per encoder layer"):
     """Grouped bars: mean firing rate (spikes per neuron per time step) of each tensor in each layer."""
     plt = _pyplot()
