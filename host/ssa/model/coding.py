@@ -68,6 +68,20 @@ def lif_multistep(x: np.ndarray, tau: float, v_threshold: float) -> np.ndarray:
     Every step is one float32 operation in this order, as in ssa_quantize.neurons.MultiStepLIF
     (computed in place in preallocated buffers: the same IEEE operations, fewer temporaries).
     """
+    return _lif_loop(x, tau, v_threshold, ternary=False)
+
+
+def ternary_lif_multistep(x: np.ndarray, tau: float, v_threshold: float) -> np.ndarray:
+    """Multi-step ternary LIF (A²OS²A's V neuron) on float32 inputs [T, ...], spikes −1/0/+1 as float32.
+
+    H[t] = V[t-1] + (X[t] - V[t-1]) / tau;  S[t] = +1 if H ≥ thr, −1 if −H ≥ thr, else 0;
+    V[t] = H·(1 − |S|). Same float32 operations as ssa_quantize.neurons.MultiStepTernaryLIF.
+    """
+    return _lif_loop(x, tau, v_threshold, ternary=True)
+
+
+def _lif_loop(x: np.ndarray, tau: float, v_threshold: float, ternary: bool) -> np.ndarray:
+    """The LIF recurrence of both neurons; the ternary one also fires −1 when −H ≥ thr."""
     x = np.asarray(x, dtype=np.float32)
     tau32, vth32 = np.float32(tau), np.float32(v_threshold)
     v = np.zeros_like(x[0])
@@ -82,24 +96,14 @@ def lif_multistep(x: np.ndarray, tau: float, v_threshold: float) -> np.ndarray:
         np.subtract(h, vth32, out=keep)
         np.greater_equal(keep, 0, out=fired)
         out[t] = fired
-        np.subtract(np.float32(1), out[t], out=keep)
+        if ternary:
+            np.negative(h, out=keep)
+            keep -= vth32
+            np.greater_equal(keep, 0, out=fired)
+            out[t] -= fired
+            np.abs(out[t], out=keep)
+            np.subtract(np.float32(1), keep, out=keep)  # 1 − |S|
+        else:
+            np.subtract(np.float32(1), out[t], out=keep)  # 1 − S
         np.multiply(h, keep, out=v)
-    return out
-
-
-def ternary_lif_multistep(x: np.ndarray, tau: float, v_threshold: float) -> np.ndarray:
-    """Multi-step ternary LIF (A²OS²A's V neuron) on float32 inputs [T, ...], spikes −1/0/+1 as float32.
-
-    H[t] = V[t-1] + (X[t] - V[t-1]) / tau;  S[t] = +1 if H ≥ thr, −1 if −H ≥ thr, else 0;
-    V[t] = H·(1 − |S|). Same float32 operations as ssa_quantize.neurons.MultiStepTernaryLIF.
-    """
-    x = np.asarray(x, dtype=np.float32)
-    tau32, vth32 = np.float32(tau), np.float32(v_threshold)
-    v = np.zeros_like(x[0])
-    out = np.empty_like(x)
-    for t in range(x.shape[0]):
-        h = v + (x[t] - v) / tau32
-        s = (h - vth32 >= 0).astype(np.float32) - (-h - vth32 >= 0).astype(np.float32)
-        v = h * (np.float32(1) - np.abs(s))
-        out[t] = s
     return out
