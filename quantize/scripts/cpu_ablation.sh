@@ -9,7 +9,7 @@
 # Knobs (environment): EPOCHS=3 IMAGES=20000 BATCH=128 SEEDS="0 1 2" PY=.venv/bin/python
 # Rows (same names as gpu_recipe.sh's ablations): ann (the teacher, T=1), bernoulli (today's recipe),
 #   direct, direct-expect, direct-ratereg, direct-aug, direct-gain1 (encoders at min(1, 2p): outside contract v1,
-#   ideal mode only), direct-distill (init + distill from ann, same seed).
+#   ideal mode only), direct-distill (init + distill from ann, same seed); then spikformer-direct for every seed.
 set -u
 [ $# -eq 1 ] || { echo "usage: $0 OUT_DIR" >&2; exit 2; }
 OUT_DIR=$(realpath -m "$1"); RUNS=$OUT_DIR/runs; QUEUE=$OUT_DIR/queue
@@ -31,6 +31,9 @@ if mkdir "$OUT_DIR/.queued" 2>/dev/null; then  # the first worker writes the pla
     echo "direct-gain1-s$seed $common --seed $seed $ssa --input-coding direct --ssa-gain-log2 1"
     echo "direct-distill-s$seed $common --seed $seed $ssa --input-coding direct --init-from $RUNS/ann-s$seed --distill-from $RUNS/ann-s$seed"
   done > "$QUEUE"
+  for seed in $SEEDS; do  # last: Spikformer with direct coding at the same budget (is a gap SSA-specific?)
+    echo "spikformer-direct-s$seed $common --seed $seed --attention spikformer --timesteps 10 --input-coding direct"
+  done >> "$QUEUE"
 fi
 
 next_job() {  # pop the first line of the queue under a lock
