@@ -9,7 +9,8 @@
 # Knobs (environment): EPOCHS=3 IMAGES=20000 BATCH=128 SEEDS="0 1 2" PY=.venv/bin/python
 # Rows (same names as gpu_recipe.sh's ablations): ann (the teacher, T=1), bernoulli (today's recipe),
 #   direct, direct-expect, direct-ratereg, direct-aug, direct-gain1 (encoders at min(1, 2p): outside contract v1,
-#   ideal mode only), direct-distill (init + distill from ann, same seed); then spikformer-direct for every seed.
+#   ideal mode only), direct-distill (init + distill from ann, same seed); then spikformer-direct for every seed;
+#   then every contract-v1 SSA run evaluated in hardware-LFSR mode on the full test set (eval_lfsr.json).
 set -u
 [ $# -eq 1 ] || { echo "usage: $0 OUT_DIR" >&2; exit 2; }
 OUT_DIR=$(realpath -m "$1"); RUNS=$OUT_DIR/runs; QUEUE=$OUT_DIR/queue
@@ -34,6 +35,9 @@ if mkdir "$OUT_DIR/.queued" 2>/dev/null; then  # the first worker writes the pla
   for seed in $SEEDS; do  # last: Spikformer with direct coding at the same budget (is a gap SSA-specific?)
     echo "spikformer-direct-s$seed $common --seed $seed --attention spikformer --timesteps 10 --input-coding direct"
   done >> "$QUEUE"
+  for seed in $SEEDS; do  # then every contract-v1 SSA run on the full test set in hardware-LFSR mode
+    for row in bernoulli direct direct-expect direct-ratereg direct-aug direct-distill; do echo "eval-lfsr $row-s$seed"; done
+  done >> "$QUEUE"
 fi
 
 next_job() {  # pop the first line of the queue under a lock
@@ -45,8 +49,23 @@ next_job() {  # pop the first line of the queue under a lock
   ) 9> "$QUEUE.lock"
 }
 
+evaluate_lfsr() {  # wait (at most an hour) for the run to finish on another worker, then evaluate it
+  local run=$RUNS/$1 waited=0
+  until grep -q '"finished": true' "$run/log.json" 2>/dev/null; do
+    [ $waited -ge 3600 ] && { echo "$(date -u +%T) FAILED: $1 did not finish" | tee -a "$OUT_DIR/commands.txt"; return; }
+    sleep 10; waited=$((waited + 10))
+  done
+  nice -n 5 "$PY" -m ssa_quantize evaluate --checkpoint "$run" --mode lfsr --device cpu --threads 1 --output "$run/eval_lfsr.json" \
+    > "$run.eval_lfsr.out" 2>&1 || echo "$(date -u +%T) FAILED lfsr evaluation of $1" | tee -a "$OUT_DIR/commands.txt"
+}
+
 while job=$(next_job) && [ -n "$job" ]; do
   name=${job%% *}; args=${job#* }
+  if [ "$name" = eval-lfsr ]; then
+    echo "$(date -u +%T) start ssa evaluate --checkpoint $args --mode lfsr" | tee -a "$OUT_DIR/commands.txt"
+    evaluate_lfsr "$args"
+    continue
+  fi
   echo "$(date -u +%T) start $name: ssa train $args" | tee -a "$OUT_DIR/commands.txt"
   # shellcheck disable=SC2086  # args are the plan's words
   nice -n 5 "$PY" -m ssa_quantize train $args --out "$RUNS/$name" > "$RUNS/$name.out" 2>&1 \
