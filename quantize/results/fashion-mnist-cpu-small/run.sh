@@ -9,7 +9,8 @@ RUNS=$1; PY=${PY:-.venv/bin/python}; SSA=${SSA:-.venv/bin/ssa}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONUNBUFFERED=1
 mkdir -p "$RUNS"
 step() { echo "$(date -u +%T) $*"; /usr/bin/time -f "  %e s wall, %M KB peak" "$@"; }
-[ -f "$RUNS/ann-T1/checkpoint.pt" ] || step "$SSA" train --preset small --attention ann --epochs 8 --batch-size 512 --seed 0 \
+# resumable: a finished run returns at once, an interrupted one continues from its last epoch
+step "$SSA" train --preset small --attention ann --epochs 8 --batch-size 512 --seed 0 \
   --device cpu --out "$RUNS/ann-T1"
 step "$SSA" train --preset small --attention a2os2a --timesteps 4 --epochs 1 --limit 5000 --eval-limit 1000 --batch-size 128 \
   --seed 0 --device cpu --out "$RUNS/a2os2a-T4"
