@@ -9,8 +9,9 @@
 # Knobs (environment): EPOCHS=3 IMAGES=20000 BATCH=128 SEEDS="0 1 2" PY=.venv/bin/python
 # Rows (same names as gpu_recipe.sh's ablations): ann (the teacher, T=1), bernoulli (today's recipe),
 #   direct, direct-expect, direct-ratereg, direct-aug, direct-gain1 (encoders at min(1, 2p): outside contract v1,
-#   ideal mode only), direct-distill (init + distill from ann, same seed); then spikformer-direct for every seed;
-#   then every contract-v1 SSA run evaluated in hardware-LFSR mode on the full test set (eval_lfsr.json).
+#   ideal mode only), direct-distill (init + distill from ann, same seed); then direct-gain1-distill for every
+#   seed, every contract-v1 SSA run evaluated in hardware-LFSR mode on the full test set (eval_lfsr.json),
+#   spikformer-direct and direct-gain2 (encoders at min(1, 4p)).
 set -u
 [ $# -eq 1 ] || { echo "usage: $0 OUT_DIR" >&2; exit 2; }
 OUT_DIR=$(realpath -m "$1"); RUNS=$OUT_DIR/runs; QUEUE=$OUT_DIR/queue
@@ -22,6 +23,7 @@ if mkdir "$OUT_DIR/.queued" 2>/dev/null; then  # the first worker writes the pla
   { lscpu | head -20; date -u +%Y-%m-%dT%H:%M:%SZ; } > "$OUT_DIR/machine.txt"
   common="--preset small --embed-dim 64 --depth 2 --heads 4 --patch 7 --mlp-ratio 4 --epochs $EPOCHS --limit $IMAGES --batch-size $BATCH --device cpu"
   ssa="--attention ssa --timesteps 10"
+  teacher() { echo "--init-from $RUNS/ann-s$1 --distill-from $RUNS/ann-s$1"; }
   for seed in $SEEDS; do
     echo "ann-s$seed $common --seed $seed --attention ann"
     echo "bernoulli-s$seed $common --seed $seed $ssa"
@@ -30,13 +32,19 @@ if mkdir "$OUT_DIR/.queued" 2>/dev/null; then  # the first worker writes the pla
     echo "direct-ratereg-s$seed $common --seed $seed $ssa --input-coding direct --rate-reg 50 --rate-target 0.05"
     echo "direct-aug-s$seed $common --seed $seed $ssa --input-coding direct --crop-padding 2 --label-smoothing 0.1"
     echo "direct-gain1-s$seed $common --seed $seed $ssa --input-coding direct --ssa-gain-log2 1"
-    echo "direct-distill-s$seed $common --seed $seed $ssa --input-coding direct --init-from $RUNS/ann-s$seed --distill-from $RUNS/ann-s$seed"
+    echo "direct-distill-s$seed $common --seed $seed $ssa --input-coding direct $(teacher "$seed")"
   done > "$QUEUE"
-  for seed in $SEEDS; do  # last: Spikformer with direct coding at the same budget (is a gap SSA-specific?)
+  for seed in $SEEDS; do  # the two levers that helped alone, together (added after seeds 0 and 1 of the rows above)
+    echo "direct-gain1-distill-s$seed $common --seed $seed $ssa --input-coding direct --ssa-gain-log2 1 $(teacher "$seed")"
+  done >> "$QUEUE"
+  for seed in $SEEDS; do  # every contract-v1 SSA run on the full test set in hardware-LFSR mode
+    for row in bernoulli direct direct-expect direct-ratereg direct-aug direct-distill; do echo "eval-lfsr $row-s$seed"; done
+  done >> "$QUEUE"
+  for seed in $SEEDS; do  # Spikformer with direct coding at the same budget (is a gap SSA-specific?)
     echo "spikformer-direct-s$seed $common --seed $seed --attention spikformer --timesteps 10 --input-coding direct"
   done >> "$QUEUE"
-  for seed in $SEEDS; do  # then every contract-v1 SSA run on the full test set in hardware-LFSR mode
-    for row in bernoulli direct direct-expect direct-ratereg direct-aug direct-distill; do echo "eval-lfsr $row-s$seed"; done
+  for seed in $SEEDS; do  # last: a larger encoder gain (x4 per stage)
+    echo "direct-gain2-s$seed $common --seed $seed $ssa --input-coding direct --ssa-gain-log2 2"
   done >> "$QUEUE"
 fi
 
