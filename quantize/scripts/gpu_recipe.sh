@@ -11,7 +11,11 @@
 # Budget knobs (environment, minutes / counts; defaults are the plan in docs/results.md):
 #   P1_MIN=3.5 P2_MIN=4 SEEDS="0 1 2" PAPER_ANN_EPOCHS=4 PAPER_SSA_IMAGES=30000 PAPER_SSA_BATCH=64
 #   AB_EPOCHS=2 AB_IMAGES=20000 AB_BATCH=128 SMALL_ANN_EPOCHS=3 LFSR_LIMIT=500 THREADS=16
-#   PARTS="paper ablate" (one of them alone if a session's budget holds only half the plan)
+#   PARTS="paper ablate" (one of them alone if a session's budget holds only half the plan);
+#   PARTS=demo: the bundled demo model with the recipe the CPU ablation chose (docs/results.md): small-preset ANN at
+#   the table's budget (8 epochs, batch 512), then SSA T=10 with direct coding, initialised and distilled from it,
+#   same budget; both evaluated on the full test set (SSA in ideal and lfsr mode) and the SSA bundle exported
+#   (DEMO_ANN_MIN=4 DEMO_SSA_MIN=6 DEMO_EPOCHS=8)
 # Phase 1: paper-ann, small-ann, ablation rows abl-{bernoulli,direct,direct-expect,direct-ratereg,direct-aug}-s<seed>
 # Phase 2: paper-ssa-t10 (direct coding, init + distill from paper-ann), abl-direct-distill-s<seed> (from small-ann)
 # Phase 3: evaluations and export of paper-ssa-t10; OUT_DIR/table.md (python -m ssa_quantize.report).
@@ -24,11 +28,12 @@ P1_MIN=${P1_MIN:-3.5}; P2_MIN=${P2_MIN:-4}
 PAPER_ANN_EPOCHS=${PAPER_ANN_EPOCHS:-4}; PAPER_SSA_IMAGES=${PAPER_SSA_IMAGES:-30000}; PAPER_SSA_BATCH=${PAPER_SSA_BATCH:-64}
 AB_EPOCHS=${AB_EPOCHS:-2}; AB_IMAGES=${AB_IMAGES:-20000}; AB_BATCH=${AB_BATCH:-128}; SMALL_ANN_EPOCHS=${SMALL_ANN_EPOCHS:-3}
 LFSR_LIMIT=${LFSR_LIMIT:-500}; THREADS=${THREADS:-16}; PARTS=${PARTS:-paper ablate}; GRACE_MIN=1
+DEMO_ANN_MIN=${DEMO_ANN_MIN:-4}; DEMO_SSA_MIN=${DEMO_SSA_MIN:-6}; DEMO_EPOCHS=${DEMO_EPOCHS:-8}
 if [ $SMOKE = 1 ]; then
   PY=${PY:-python3}; DATA=${DATA_DIR:-/usr/share/datasets/fashion-mnist}; SEEDS=${SEEDS:-0}
   RUNS=${RUNS_DIR:-$(mktemp -d)}; THREADS=2; LFSR_LIMIT=2
   # 2 batches of 4 images, 1 epoch, 8 test images: the commands and options are the GPU ones
-  LIMITS=(--limit 8 --eval-limit 8 --device cpu); PAPER_ANN_EPOCHS=1; SMALL_ANN_EPOCHS=1; AB_EPOCHS=1
+  LIMITS=(--limit 8 --eval-limit 8 --device cpu); PAPER_ANN_EPOCHS=1; SMALL_ANN_EPOCHS=1; AB_EPOCHS=1; DEMO_EPOCHS=1
   PAPER_SSA_IMAGES=8; AB_IMAGES=8; BATCH_OVERRIDE=4; GRACE_MIN=60  # a loaded CPU: no hard kill
 else
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
@@ -47,7 +52,7 @@ has() { [[ " $PARTS " == *" $1 "* ]]; }
 # run NAME MINUTES BATCH ARGS...: one training process in the background, killed GRACE_MIN after its budget
 run() {
   local name=$1 minutes=$2 batch=${BATCH_OVERRIDE:-$3}; shift 3
-  case $name in paper-*) has paper || return 0;; *) has ablate || return 0;; esac
+  case $name in paper-*) has paper || return 0;; demo-*) has demo || return 0;; *) has ablate || return 0;; esac
   echo "$(date -u +%T) start $name: train --batch-size $batch $* --max-minutes $minutes" | tee -a "$OUT_DIR/commands.txt"
   timeout "$(awk "BEGIN{print int(($minutes + $GRACE_MIN) * 60)}")" "${TRAIN[@]}" --batch-size "$batch" --max-minutes "$minutes" \
     --out "$RUNS/$name" "${LIMITS[@]}" "$@" > "$RUNS/$name.out" 2>&1 &
@@ -70,6 +75,7 @@ ablation direct "$P1_MIN" --input-coding direct
 ablation direct-expect "$P1_MIN" --input-coding direct --ssa-grad expectation
 ablation direct-ratereg "$P1_MIN" --input-coding direct --rate-reg 50 --rate-target 0.05
 ablation direct-aug "$P1_MIN" --input-coding direct "${SCHEDULE[@]}"
+run demo-ann "$DEMO_ANN_MIN" 512 --preset small --attention ann --epochs "$DEMO_EPOCHS"  # the table's ann command
 wait_all
 
 echo "== phase 2 ($P2_MIN min): spiking models from the ANN teachers"
@@ -79,9 +85,12 @@ run paper-ssa-t10 "$P2_MIN" "$PAPER_SSA_BATCH" --preset paper --attention ssa --
   --epochs 1 --limit "$PAPER_SSA_IMAGES" "${SCHEDULE[@]}" $(teacher paper-ann)
 # shellcheck disable=SC2046
 ablation direct-distill "$P2_MIN" --input-coding direct $(teacher small-ann)
+# shellcheck disable=SC2046
+run demo-ssa-t10 "$DEMO_SSA_MIN" 512 --preset small --attention ssa --timesteps 10 --epochs "$DEMO_EPOCHS" --input-coding direct \
+  $(teacher demo-ann)
 wait_all
 
-echo "== phase 3: paper-ssa-t10 in ideal and lfsr mode on the same $LFSR_LIMIT test images, bundle"
+echo "== phase 3: evaluations and bundles (paper-ssa-t10 on the first $LFSR_LIMIT test images; demo runs on all)"
 P=$RUNS/paper-ssa-t10
 if [ -f "$P/checkpoint.pt" ]; then
   DEV=(); [ $SMOKE = 1 ] && DEV=(--device cpu)
@@ -96,6 +105,22 @@ if [ -f "$P/checkpoint.pt" ]; then
   ls -l "$P/bundle/bundle.npz" > "$P/bundle.txt" && sha256sum "$P/bundle/bundle.npz" >> "$P/bundle.txt"
   # the bundle comes back only when it is small enough to commit (issue 17: <= 20 MB)
   [ "$(stat -c %s "$P/bundle/bundle.npz")" -le 20000000 ] || rm -f "$P/bundle/bundle.npz"
+fi
+D=$RUNS/demo-ssa-t10
+if has demo && [ -f "$D/checkpoint.pt" ]; then  # the full test set, as the table's rows; then the bundle for host/ssa/data
+  DEV=(); [ $SMOKE = 1 ] && DEV=(--device cpu --limit "$LFSR_LIMIT")
+  for run_mode in demo-ann:ideal demo-ssa-t10:ideal demo-ssa-t10:lfsr; do
+    R=$RUNS/${run_mode%%:*}; mode=${run_mode##*:}
+    "$PY" -m ssa_quantize evaluate --checkpoint "$R" --mode "$mode" --data-dir "$DATA" --threads "$THREADS" "${DEV[@]}" \
+      --output "$R/eval_$mode.json" > "$R/eval_$mode.out" 2>&1 &
+    pids+=($!)
+  done
+  wait_all
+  "$PY" -m ssa_quantize export --checkpoint "$D" --out "$D/bundle" --evaluation "$D/eval_ideal.json" \
+    --evaluation "$D/eval_lfsr.json" --onnx none > "$D/export.out" 2>&1
+  ls -l "$D/bundle/bundle.npz" > "$D/bundle.txt" && sha256sum "$D/bundle/bundle.npz" >> "$D/bundle.txt"
+  "$PY" -c "import sys, torch; s = torch.load(sys.argv[1], map_location='cpu', weights_only=True); \
+torch.save({k: v for k, v in s.items() if k not in ('optimizer', 'scheduler')}, sys.argv[2])" "$D/checkpoint.pt" "$D/model.pt"
 fi
 (cd "$RUNS" && tar cf - --exclude=checkpoint.pt .) | (cd "$OUT_DIR" && tar xf -)
 "$PY" -m ssa_quantize.report "$RUNS" --output "$OUT_DIR/table.md"
