@@ -141,7 +141,7 @@ def seeded_rows(rows: dict[str, Sequence[float]], references: dict[str, float] |
     ax.set(yticks=range(len(names)), yticklabels=names, xlabel=xlabel, title=title)
     ax.grid(axis="x", alpha=0.3)
     if references:
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25 - 0.4 / len(rows)))
+        ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
 
