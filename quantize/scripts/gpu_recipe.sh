@@ -91,36 +91,36 @@ run demo-ssa-t10 "$DEMO_SSA_MIN" 512 --preset small --attention ssa --timesteps 
 wait_all
 
 echo "== phase 3: evaluations and bundles (paper-ssa-t10 on the first $LFSR_LIMIT test images; demo runs on all)"
-P=$RUNS/paper-ssa-t10
-if [ -f "$P/checkpoint.pt" ]; then
-  DEV=(); [ $SMOKE = 1 ] && DEV=(--device cpu)
-  for mode in ideal lfsr; do
-    "$PY" -m ssa_quantize evaluate --checkpoint "$P" --mode "$mode" --data-dir "$DATA" --limit "$LFSR_LIMIT" \
-      --threads "$THREADS" "${DEV[@]}" --output "$P/eval_$mode.json" > "$P/eval_$mode.out" 2>&1 &
-    pids+=($!)
-  done
+evaluate() {  # evaluate RUN MODE [OPTIONS...]: one background evaluation into RUN/eval_MODE.json
+  local r=$RUNS/$1 mode=$2; shift 2
+  "$PY" -m ssa_quantize evaluate --checkpoint "$r" --mode "$mode" --data-dir "$DATA" --threads "$THREADS" "$@" \
+    --output "$r/eval_$mode.json" > "$r/eval_$mode.out" 2>&1 &
+  pids+=($!)
+}
+export_bundle() {  # export_bundle RUN: its bundle with both evaluations; size and sha256 in RUN/bundle.txt
+  local r=$RUNS/$1
+  "$PY" -m ssa_quantize export --checkpoint "$r" --out "$r/bundle" --evaluation "$r/eval_ideal.json" \
+    --evaluation "$r/eval_lfsr.json" --onnx none > "$r/export.out" 2>&1
+  ls -l "$r/bundle/bundle.npz" > "$r/bundle.txt" && sha256sum "$r/bundle/bundle.npz" >> "$r/bundle.txt"
+}
+CPU=(); [ $SMOKE = 1 ] && CPU=(--device cpu)
+if [ -f "$RUNS/paper-ssa-t10/checkpoint.pt" ]; then
+  for mode in ideal lfsr; do evaluate paper-ssa-t10 "$mode" --limit "$LFSR_LIMIT" "${CPU[@]}"; done
   wait_all
-  "$PY" -m ssa_quantize export --checkpoint "$P" --out "$P/bundle" --evaluation "$P/eval_ideal.json" \
-    --evaluation "$P/eval_lfsr.json" --onnx none > "$P/export.out" 2>&1
-  ls -l "$P/bundle/bundle.npz" > "$P/bundle.txt" && sha256sum "$P/bundle/bundle.npz" >> "$P/bundle.txt"
+  export_bundle paper-ssa-t10
   # the bundle comes back only when it is small enough to commit (issue 17: <= 20 MB)
-  [ "$(stat -c %s "$P/bundle/bundle.npz")" -le 20000000 ] || rm -f "$P/bundle/bundle.npz"
+  B=$RUNS/paper-ssa-t10/bundle/bundle.npz
+  [ "$(stat -c %s "$B")" -le 20000000 ] || rm -f "$B"
 fi
-D=$RUNS/demo-ssa-t10
-if has demo && [ -f "$D/checkpoint.pt" ]; then  # the full test set, as the table's rows; then the bundle for host/ssa/data
-  DEV=(); [ $SMOKE = 1 ] && DEV=(--device cpu --limit "$LFSR_LIMIT")
-  for run_mode in demo-ann:ideal demo-ssa-t10:ideal demo-ssa-t10:lfsr; do
-    R=$RUNS/${run_mode%%:*}; mode=${run_mode##*:}
-    "$PY" -m ssa_quantize evaluate --checkpoint "$R" --mode "$mode" --data-dir "$DATA" --threads "$THREADS" "${DEV[@]}" \
-      --output "$R/eval_$mode.json" > "$R/eval_$mode.out" 2>&1 &
-    pids+=($!)
-  done
+if has demo && [ -f "$RUNS/demo-ssa-t10/checkpoint.pt" ]; then  # all test images, as the table's rows (smoke: a few)
+  [ $SMOKE = 1 ] && CPU+=(--limit "$LFSR_LIMIT")
+  evaluate demo-ann ideal "${CPU[@]}"
+  for mode in ideal lfsr; do evaluate demo-ssa-t10 "$mode" "${CPU[@]}"; done
   wait_all
-  "$PY" -m ssa_quantize export --checkpoint "$D" --out "$D/bundle" --evaluation "$D/eval_ideal.json" \
-    --evaluation "$D/eval_lfsr.json" --onnx none > "$D/export.out" 2>&1
-  ls -l "$D/bundle/bundle.npz" > "$D/bundle.txt" && sha256sum "$D/bundle/bundle.npz" >> "$D/bundle.txt"
+  export_bundle demo-ssa-t10  # for host/ssa/data; model.pt (no optimizer state) for models/
   "$PY" -c "import sys, torch; s = torch.load(sys.argv[1], map_location='cpu', weights_only=True); \
-torch.save({k: v for k, v in s.items() if k not in ('optimizer', 'scheduler')}, sys.argv[2])" "$D/checkpoint.pt" "$D/model.pt"
+torch.save({k: v for k, v in s.items() if k not in ('optimizer', 'scheduler')}, sys.argv[2])" \
+    "$RUNS/demo-ssa-t10/checkpoint.pt" "$RUNS/demo-ssa-t10/model.pt"
 fi
 (cd "$RUNS" && tar cf - --exclude=checkpoint.pt .) | (cd "$OUT_DIR" && tar xf -)
 "$PY" -m ssa_quantize.report "$RUNS" --output "$OUT_DIR/table.md"
