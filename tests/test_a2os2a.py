@@ -9,11 +9,11 @@ require("brevitas")
 from ssa.model import SpikingViT as NumpyViT  # noqa: E402
 from ssa.model.bundle import save_bundle  # noqa: E402
 from ssa.model.coding import ternary_lif_multistep  # noqa: E402
-from ssa_quantize.attention import A2OS2A_THRESHOLD, AttentionCore, LfsrSampler, TorchSampler, addition_only_scores  # noqa: E402
+from ssa_quantize.attention import A2OS2A_THRESHOLD, AttentionCore, TorchSampler, addition_only_scores  # noqa: E402
 from ssa_quantize.export import bundle_arrays, write_bundle  # noqa: E402
 from ssa_quantize.model import ModelConfig, SpikingViT  # noqa: E402
 from ssa_quantize.neurons import MultiStepLIF, MultiStepTernaryLIF, ReLUPath  # noqa: E402
-from tiny_models import tiny_config, tiny_trained  # noqa: E402
+from tiny_models import assert_runtime_matches_torch, tiny_config, tiny_trained  # noqa: E402
 
 SEED = 5
 
@@ -90,12 +90,7 @@ def trained(tmp_path_factory):
 def test_numpy_runtime_matches_torch_for_each_deterministic_kind(kind, trained, tmp_path_factory):
     """As tests/test_model_numpy.py for ssa: the bundle's numpy run equals torch's hardware-exact evaluation."""
     model, path = trained if kind == "a2os2a" else tiny_bundle(kind, tmp_path_factory)
-    images = np.random.default_rng(3).random((6, 1, 8, 8)).astype(np.float32)
-    with torch.no_grad():
-        want = model(torch.from_numpy(images), LfsrSampler(seed=SEED, first_index=7)).numpy()
-    got = NumpyViT.from_bundle(path).logits(images, first_index=7)
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(got.argmax(1), want.argmax(1))
+    got = assert_runtime_matches_torch(model, path, SEED, first_index=7)
     assert len(np.unique(got.argmax(1))) >= 1 and np.abs(got).max() > 0
 
 

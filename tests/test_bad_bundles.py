@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from corruption import KINDS as CORRUPTIONS, corrupt
 from memory import peak_bytes
 
 from ssa.errors import BundleError
@@ -267,20 +268,7 @@ def test_crafted_zip_entries(change):
 @given(data=st.data())
 def test_corrupted_bytes(valid, data):
     path, logits = valid
-    blob = bytearray(path.read_bytes())
-    kind = data.draw(st.sampled_from(["flip", "truncate", "prepend", "append", "zero-run"]))
-    if kind == "flip":
-        for at in data.draw(st.lists(st.integers(0, len(blob) - 1), min_size=1, max_size=4)):
-            blob[at] ^= data.draw(st.integers(1, 255))
-    elif kind == "truncate":
-        blob = blob[: data.draw(st.integers(0, len(blob) - 1))]
-    elif kind == "prepend":
-        blob = bytearray(data.draw(st.binary(min_size=1, max_size=64))) + blob
-    elif kind == "append":
-        blob += data.draw(st.binary(min_size=1, max_size=64))
-    else:
-        at = data.draw(st.integers(0, len(blob) - 1))
-        blob[at : at + 64] = bytes(len(blob[at : at + 64]))
+    blob = corrupt(path.read_bytes(), data, data.draw(st.sampled_from(CORRUPTIONS)))
     with tempfile.TemporaryDirectory() as tmp:
         bad = Path(tmp) / "x.npz"
         bad.write_bytes(bytes(blob))

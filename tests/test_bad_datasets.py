@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from corruption import KINDS as CORRUPTIONS, corrupt
 from memory import peak_bytes
 
 from ssa.errors import DatasetError
@@ -63,15 +64,8 @@ def test_corrupted_idx_files(data, compress):
     raw = idx_bytes(images)
     blob = bytearray(gzip.compress(raw) if compress else raw)
     kind = data.draw(st.sampled_from(["flip", "truncate", "append", "prepend", "header-dims", "magic", "not-gzip"]))
-    if kind == "flip":
-        for at in data.draw(st.lists(st.integers(0, len(blob) - 1), min_size=1, max_size=3)):
-            blob[at] ^= data.draw(st.integers(1, 255))
-    elif kind == "truncate":
-        blob = blob[: data.draw(st.integers(0, len(blob) - 1))]
-    elif kind == "append":
-        blob += data.draw(st.binary(min_size=1, max_size=32))
-    elif kind == "prepend":
-        blob = bytearray(data.draw(st.binary(min_size=1, max_size=32))) + blob
+    if kind in CORRUPTIONS:
+        blob = corrupt(blob, data, kind, flips=3, extra=32)
     elif kind == "header-dims":
         dims = data.draw(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)))
         raw = IDX_IMAGES.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims) + images.tobytes()

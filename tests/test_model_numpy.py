@@ -17,7 +17,7 @@ from ssa.errors import BundleError, ImageError, ShapeError  # noqa: E402
 from ssa.model import SpikingViT as NumpyViT  # noqa: E402
 from ssa_quantize.attention import LfsrSampler  # noqa: E402
 from ssa_quantize.export import bundle_arrays  # noqa: E402
-from tiny_models import tiny_config, tiny_trained  # noqa: E402
+from tiny_models import assert_runtime_matches_torch, tiny_config, tiny_trained  # noqa: E402
 
 SEED = 11
 
@@ -35,12 +35,7 @@ def trained(tmp_path_factory):
 
 def test_numpy_logits_match_torch_lfsr_evaluation(trained):
     model, path = trained
-    images = np.random.default_rng(3).random((6, 1, 8, 8)).astype(np.float32)
-    with torch.no_grad():
-        want = model(torch.from_numpy(images), LfsrSampler(seed=SEED, first_index=40)).numpy()
-    got = NumpyViT.from_bundle(path).logits(images, first_index=40)
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(got.argmax(1), want.argmax(1))
+    assert_runtime_matches_torch(model, path, SEED, first_index=40)
 
 
 def test_attention_blocks_are_identical_to_torch(trained, monkeypatch):

@@ -1,7 +1,12 @@
 """A tiny spiking ViT trained for a few steps on random 8×8 images, so that its BatchNorm statistics
 and weights are not trivial (shared by the numpy-runtime agreement tests; needs torch)."""
+from pathlib import Path
+
+import numpy as np
 import torch
 
+from ssa.model import SpikingViT as NumpyViT
+from ssa_quantize.attention import LfsrSampler
 from ssa_quantize.model import ModelConfig, SpikingViT
 
 
@@ -23,3 +28,15 @@ def tiny_trained(config: ModelConfig, steps: int = 5) -> SpikingViT:
         loss.backward()
         opt.step()
     return model.eval()
+
+
+def assert_runtime_matches_torch(model: SpikingViT, bundle: Path, seed: int, first_index: int) -> np.ndarray:
+    """The bundle's numpy logits on 6 random 8×8 images equal torch's hardware-exact evaluation
+    (the runtime's documented tolerance, identical predictions); returns them."""
+    images = np.random.default_rng(3).random((6, 1, 8, 8)).astype(np.float32)
+    with torch.no_grad():
+        want = model(torch.from_numpy(images), LfsrSampler(seed=seed, first_index=first_index)).numpy()
+    got = NumpyViT.from_bundle(bundle).logits(images, first_index=first_index)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got.argmax(1), want.argmax(1))
+    return got

@@ -36,6 +36,7 @@ from torch import nn
 
 from ssa.errors import ConfigError
 from ssa.model.coding import INPUT_CODINGS
+from ssa.model.schema import PatchShape
 
 from .attention import AttentionCore, Sampler, TorchSampler
 from .names import ATAN_ALPHA, ATTENTIONS, MAX_GAIN_LOG2, PRESETS, SSA_GRADS, SURROGATES
@@ -45,7 +46,7 @@ WEIGHT_BITS = 8
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(PatchShape):
     """Backbone hyper-parameters (defaults: the Fashion-MNIST ``small`` preset, the bundled demo model).
 
     ``image_size`` is the side of the input images; the model pads them by ``pad`` zeros on every
@@ -116,21 +117,6 @@ class ModelConfig:
         sizes["patch"] = sizes["patch"] or (image_size + 2 * pad) // 4
         sizes.update({k: v for k, v in overrides.items() if v is not None})
         return cls(image_size=image_size, pad=pad, preset=preset, **sizes)
-
-    @property
-    def padded_size(self) -> int:
-        """Image side after padding."""
-        return self.image_size + 2 * self.pad
-
-    @property
-    def tokens(self) -> int:
-        """N: patches per image."""
-        return (self.padded_size // self.patch) ** 2
-
-    @property
-    def head_dim(self) -> int:
-        """D_K: features per head."""
-        return self.embed_dim // self.heads
 
     @property
     def spiking(self) -> bool:

@@ -65,8 +65,33 @@ def section(manifest: Mapping[str, Any], key: str, required: bool, fix: str = FI
     return value
 
 
+class PatchShape:
+    """Sizes derived from a model's image_size, pad, patch, embed_dim and heads (runtime and training alike)."""
+
+    image_size: int
+    pad: int
+    patch: int
+    embed_dim: int
+    heads: int
+
+    @property
+    def padded_size(self) -> int:
+        """Image side after padding."""
+        return self.image_size + 2 * self.pad
+
+    @property
+    def tokens(self) -> int:
+        """N: patches per image."""
+        return (self.padded_size // self.patch) ** 2
+
+    @property
+    def head_dim(self) -> int:
+        """D_K: features per head."""
+        return self.embed_dim // self.heads
+
+
 @dataclass(frozen=True, kw_only=True)
-class Geometry:
+class Geometry(PatchShape):
     """The shape of a bundle's model (every bundle kind): image, patches, widths, depth, classes."""
 
     image_size: int
@@ -78,18 +103,6 @@ class Geometry:
     mlp_ratio: int
     classes: int
     pad: int = 0  # zeros added on every side of the image before patching (the paper preset pads 28 -> 32)
-
-    @property
-    def padded_size(self) -> int:
-        return self.image_size + 2 * self.pad
-
-    @property
-    def tokens(self) -> int:
-        return (self.padded_size // self.patch) ** 2
-
-    @property
-    def head_dim(self) -> int:
-        return self.embed_dim // self.heads
 
     @classmethod
     def fields(cls, model: Mapping[str, Any], fix: str = FIX) -> dict[str, int]:
