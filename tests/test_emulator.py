@@ -30,8 +30,8 @@ def test_golden_vector_reproduces(path):
 
 
 def test_golden_vectors_regenerate_identically():
-    for name, q, k, v, seed in standard_cases()[:4]:
-        vec = make_vector(name, q, k, v, seed)
+    for name, q, k, v, seed, gain in standard_cases()[:4]:
+        vec = make_vector(name, q, k, v, seed, gain)
         committed = read_vector(Path(__file__).parent / "vectors" / f"{name}.txt")
         np.testing.assert_array_equal(vec.words_in, committed.words_in)
         np.testing.assert_array_equal(vec.words_out, committed.words_out)

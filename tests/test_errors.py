@@ -65,10 +65,21 @@ def test_non_binary_values():
     (dict(n=3, dk=4, t=2, mode="exact"), "mode='exact' is unknown"),
     (dict(n=3.0, dk=4, t=2), "n must be an integer"),
     (dict(n=True, dk=4, t=2), "n must be an integer"),
+    (dict(n=3, dk=4, t=2, gain_log2=5), "gain_log2=5 is outside the contract's range 0..4"),
+    (dict(n=3, dk=4, t=2, gain_log2=-1), "gain_log2=-1"),
+    (dict(n=3, dk=4, t=2, gain_log2=1.0), "gain_log2 must be an integer"),
+    (dict(n=3, dk=4, t=2, gain_log2=True), "gain_log2 must be an integer"),
 ])
 def test_config_out_of_range(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         SSAConfig(**kwargs)
+
+
+def test_a_v1_kernel_refuses_a_gain_and_names_the_fix():
+    v1 = Limits(n_max=32, dk_max=64, t_max=32, gain_log2_max=0)
+    v1.check_gain(0, "the kernel build")
+    with pytest.raises(ConfigError, match="gain_log2=1 is outside the kernel build's range 0..0.*contract v1.*rebuild"):
+        v1.check_gain(1, "the kernel build")
 
 
 def test_kernel_limits_name_the_maximum_and_the_fix():

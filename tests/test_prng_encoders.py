@@ -71,6 +71,19 @@ def test_encoder_probability_is_exactly_ceil_count_over_m(m):
     assert np.max(np.abs(hits / 2**16 - np.arange(m + 1) / m)) < 2**-16
 
 
+@pytest.mark.parametrize("m", [1, 3, 13, 16, 64, 100, 256])
+@pytest.mark.parametrize("gain", [1, 2, 4])
+def test_gain_encoder_probability_is_ceil_of_the_gained_count_saturating_at_one(m, gain):
+    """Contract v2: over all 2^16 values of r, u < c << g holds for exactly min(2^16, ceil(c·2^g·2^16 / m))."""
+    u = uniform_below(np.arange(2**16, dtype=np.uint32), m)
+    counts = np.arange(m + 1)
+    hits = np.array([np.count_nonzero(encode(np.full_like(u, c), u, gain)) for c in counts])
+    want = np.minimum(2**16, -(-(counts << gain) * 2**16 // m))
+    np.testing.assert_array_equal(hits, want)
+    np.testing.assert_array_equal(hits == 2**16, (counts << gain) >= m)  # saturates exactly where 2^g·c ≥ m
+    assert encode(np.zeros_like(u), u, gain).sum() == 0
+
+
 def test_encoder_endpoints_are_deterministic():
     u = uniform_below(np.arange(2**16, dtype=np.uint32), 37)
     assert not encode(np.zeros_like(u), u).any()

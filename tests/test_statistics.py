@@ -23,9 +23,9 @@ def fixed_block():
     return q, k, v
 
 
-def simulate(block, mode, seed=17):
+def simulate(block, mode, seed=17, gain_log2=0):
     q, k, v = (np.broadcast_to(x, (T_STEPS, 1, BLOCKS, N, DK)).copy() for x in block)
-    attn, s = run_with_scores(q, k, v, SSAConfig(N, DK, T_STEPS, seed=seed, mode=mode))
+    attn, s = run_with_scores(q, k, v, SSAConfig(N, DK, T_STEPS, seed=seed, mode=mode, gain_log2=gain_log2))
     return attn.reshape(T, N, DK), s.reshape(T, N, N)
 
 
@@ -40,6 +40,19 @@ def test_rates_match_expectations(fixed_block, mode):
     assert 0.05 < p_s.mean() < 0.95 and 0.02 < p_attn.mean() < 0.98  # a non-trivial block
     assert np.all(np.abs(s.mean(axis=0) - p_s) <= bound(p_s))
     assert np.all(np.abs(attn.mean(axis=0) - p_attn) <= bound(p_attn))
+
+
+@pytest.mark.parametrize("mode", ["lfsr", "ideal"])
+@pytest.mark.parametrize("gain_log2", [1, 2])
+def test_gain_rates_match_the_gained_expectations(fixed_block, mode, gain_log2):
+    """Contract v2: S ~ Bern(min(1, 2^g p_S)), Attn ~ Bern(min(1, 2^g (1/N) Σ_j E[S_ij] V_jd))."""
+    attn, s = simulate(fixed_block, mode, gain_log2=gain_log2)
+    p_s, p_attn = expected_rates(*fixed_block, gain_log2=gain_log2)
+    assert (p_s == 1).any() and ((p_s > 0) & (p_s < 1)).any()  # some scores saturate, some do not
+    assert np.all(np.abs(s.mean(axis=0) - p_s) <= bound(p_s))
+    assert np.all(np.abs(attn.mean(axis=0) - p_attn) <= bound(p_attn))
+    _, ungained = expected_rates(*fixed_block)
+    assert np.any(np.abs(attn.mean(axis=0) - ungained) > bound(ungained))  # the gain is visible
 
 
 @pytest.mark.parametrize("mode", ["lfsr", "ideal"])

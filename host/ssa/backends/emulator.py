@@ -1,7 +1,8 @@
 """Reference emulator of the SSA contract: the oracle every other backend is tested against.
 
 Written to be read next to docs/spec.md: one loop over time steps, the eq.-5 encoder per column
-generator, the eq.-6 encoder one d_k at a time, exactly in the contract's draw order.
+generator, the eq.-6 encoder one d_k at a time, exactly in the contract's draw order; both encoders
+compare against the count shifted left by the config's gain exponent (contract v2).
 """
 from __future__ import annotations
 
@@ -47,11 +48,11 @@ def _run_lfsr(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) ->
     s = np.empty((t_steps, blocks, n, n), dtype=np.uint8)
     for t in range(t_steps):
         gs, r = prng.draw16(gs)
-        s[t] = encode(counts[t], uniform_below(r, dk)[:, None, :])  # column j shares its u
+        s[t] = encode(counts[t], uniform_below(r, dk)[:, None, :], config.gain_log2)  # column j shares its u
         a = value_counts(s[t], v[t])  # [blocks, i, d]
         for d in range(dk):
             ga, r = prng.draw16(ga)
-            attn[t, :, :, d] = encode(a[:, :, d], uniform_below(r, n))
+            attn[t, :, :, d] = encode(a[:, :, d], uniform_below(r, n), config.gain_log2)
     return attn, s
 
 
@@ -60,5 +61,5 @@ def _run_ideal(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig) -
     rng = np.random.default_rng(config.seed)
     u_s = rng.random((t_steps, blocks, n, n))
     u_a = rng.random((t_steps, blocks, n, dk))
-    s = encode_ideal(score_counts(q, k), u_s, dk)
-    return encode_ideal(value_counts(s, v), u_a, n), s
+    s = encode_ideal(score_counts(q, k), u_s, dk, config.gain_log2)
+    return encode_ideal(value_counts(s, v), u_a, n, config.gain_log2), s

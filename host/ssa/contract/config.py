@@ -8,8 +8,13 @@ import numpy as np
 
 from ssa.errors import ConfigError
 
-CONTRACT_VERSION = 1
+#: Version 2 added the encoders' power-of-two gain (docs/spec.md section 3); gain 0 is version 1 bit for bit.
+CONTRACT_VERSION = 2
+#: Contract versions whose kernels and bundles this runtime still drives (a v1 kernel has no gain register).
+SUPPORTED_VERSIONS = (1, 2)
 SEED_MAX = 2**32 - 1
+#: Largest gain exponent g of the encoders: a spike where u < count << g, i.e. P ≈ min(1, 2^g · count / M).
+GAIN_LOG2_MAX = 4
 MODES = ("lfsr", "ideal")
 
 
@@ -26,10 +31,13 @@ class Limits:
     dk_max: int
     t_max: int
     n_tile: int | None = None
+    gain_log2_max: int = GAIN_LOG2_MAX
 
     def __post_init__(self) -> None:
         if self.n_tile is not None and not 1 <= self.n_tile <= self.n_max:
             raise ConfigError(f"n_tile={self.n_tile} must be 1..n_max={self.n_max}: the array cannot be larger than the block")
+        if not 0 <= self.gain_log2_max <= GAIN_LOG2_MAX:
+            raise ConfigError(f"gain_log2_max={self.gain_log2_max} must be 0..{GAIN_LOG2_MAX}")
 
     @property
     def array(self) -> int:
@@ -52,6 +60,13 @@ class Limits:
                     f"{name}={value} is outside {where}'s range 1..{top}; "
                     f"choose {name} in that range" + (" or rebuild the kernel with a larger maximum" if where != "the contract" else "")
                 )
+
+    def check_gain(self, gain_log2: int, where: str) -> None:
+        """Raise ConfigError if the encoders' gain exponent is beyond what `where` implements."""
+        if not 0 <= gain_log2 <= self.gain_log2_max:
+            hint = ("it implements contract v1, which has no encoder gain: rebuild the kernel/overlay from this release"
+                    if self.gain_log2_max == 0 else f"choose gain_log2 in 0..{self.gain_log2_max}")
+            raise ConfigError(f"gain_log2={gain_log2} is outside {where}'s range 0..{self.gain_log2_max}; {hint}")
 
 
 #: The contract's own maxima: D_K ≤ 256 keeps the SAU counter at 9 bits.
@@ -88,13 +103,15 @@ def check_config(config: object) -> SSAConfig:
 
 @dataclass(frozen=True)
 class SSAConfig:
-    """One SSA block: N tokens, D_K key dimension, T time steps, a seed and an RNG mode."""
+    """One SSA block: N tokens, D_K key dimension, T time steps, a seed, an RNG mode and the encoders'
+    gain exponent (contract v2: both encoders fire at ≈ min(1, 2^gain_log2 · count / M); 0 is v1)."""
 
     n: int
     dk: int
     t: int
     seed: int = 0
     mode: str = "lfsr"
+    gain_log2: int = 0
 
     def __post_init__(self) -> None:
         for name in ("n", "dk", "t"):
@@ -103,12 +120,14 @@ class SSAConfig:
         if self.mode not in MODES:
             raise ConfigError(f"mode={self.mode!r} is unknown; use one of {', '.join(MODES)}")
         CONTRACT_LIMITS.check(self.n, self.dk, self.t, "the contract")
+        object.__setattr__(self, "gain_log2", check_int("gain_log2", self.gain_log2))
+        CONTRACT_LIMITS.check_gain(self.gain_log2, "the contract")
 
     @classmethod
-    def for_spikes(cls, q_shape: tuple[int, ...], seed: int = 0, mode: str = "lfsr") -> "SSAConfig":
+    def for_spikes(cls, q_shape: tuple[int, ...], seed: int = 0, mode: str = "lfsr", gain_log2: int = 0) -> "SSAConfig":
         """Config matching a spike tensor shaped [T, N, D_K] or [T, B, H, N, D_K]."""
         if len(q_shape) not in (3, 5):
             from ssa.errors import ShapeError
 
             raise ShapeError(f"spikes must be [T, N, D_K] or [T, B, H, N, D_K], got shape {tuple(q_shape)}")
-        return cls(n=q_shape[-2], dk=q_shape[-1], t=q_shape[0], seed=seed, mode=mode)
+        return cls(n=q_shape[-2], dk=q_shape[-1], t=q_shape[0], seed=seed, mode=mode, gain_log2=gain_log2)

@@ -6,14 +6,35 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def expected_rates(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def expected_rates(q: np.ndarray, k: np.ndarray, v: np.ndarray, gain_log2: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Paper expectations for one time step's Q, K, V [N, D_K]: E[S] [N, N] and E[Attn] [N, D_K].
 
-    E[S_ij] = (1/D_K) Σ_d Q_id ∧ K_jd and E[Attn_id] = (1/N) Σ_j E[S_ij] ∧ V_jd.
+    E[S_ij] = min(1, 2^g (1/D_K) Σ_d Q_id ∧ K_jd) and E[Attn_id] = min(1, 2^g (1/N) Σ_j E[S_ij] ∧ V_jd),
+    g the encoders' gain exponent (0 in contract v1: the paper's eq. 5 and 6). For g > 0 the output
+    encoder saturates, E[min(1, 2^g a/N)] ≠ min(1, 2^g E[a]/N), so E[Attn] sums P(a) over the row
+    sum's exact distribution: the S_ij of one row are independent bits (docs/spec.md section 4).
     """
     n, dk = q.shape
-    p_s = (q.astype(np.float64) @ k.T.astype(np.float64)) / dk
-    return p_s, (p_s @ v.astype(np.float64)) / n
+    gain = float(2**gain_log2)
+    p_s = np.minimum(1.0, gain * (q.astype(np.float64) @ k.T.astype(np.float64)) / dk)
+    if gain_log2 == 0:
+        return p_s, (p_s @ v.astype(np.float64)) / n
+    p_attn = np.empty((n, v.shape[1]))
+    for i in range(n):
+        for d in range(v.shape[1]):
+            dist = _sum_distribution(p_s[i] * v[:, d])  # P(a = m), m = 0..N
+            p_attn[i, d] = float(np.sum(dist * np.minimum(1.0, gain * np.arange(n + 1) / n)))
+    return p_s, p_attn
+
+
+def _sum_distribution(p: np.ndarray) -> np.ndarray:
+    """Distribution of a sum of independent Bernoulli(p_j) bits (Poisson-binomial), entries 0..len(p)."""
+    dist = np.zeros(p.size + 1)
+    dist[0] = 1.0
+    for pj in p:
+        dist[1:] = dist[1:] * (1 - pj) + dist[:-1] * pj
+        dist[0] *= 1 - pj
+    return dist
 
 
 @dataclass(frozen=True)
