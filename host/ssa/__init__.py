@@ -6,7 +6,8 @@ Public API (everything else is internal and may move):
 
 - ``ssa.run(q, k, v, config)`` / ``ssa.run_with_scores`` — the reference emulator on time-first
   spike tensors ``[T, N, D_K]`` or ``[T, B, H, N, D_K]``; ``ssa.SSAConfig``, ``ssa.Limits`` and the
-  contract constants ``CONTRACT_VERSION``, ``CONTRACT_LIMITS``, ``DEFAULT_KERNEL_LIMITS``.
+  contract constants ``CONTRACT_VERSION``, ``CONTRACT_LIMITS``, ``DEFAULT_KERNEL_LIMITS``,
+  ``GAIN_LOG2_MAX`` (the encoders' largest gain exponent, ``SSAConfig(..., gain_log2=g)``).
 - ``ssa.backends.get_backend(name, **options)`` / ``ssa.backends.available_backends()`` — the same
   ``run`` on ``emulate``, ``fast``, ``torch``, ``csim`` or ``pynq``.
 - ``ssa.model.SpikingViT.from_bundle(path, backend)`` — numpy inference of a trained model;
@@ -25,6 +26,7 @@ from ssa.contract.config import (
     CONTRACT_LIMITS,
     CONTRACT_VERSION,
     DEFAULT_KERNEL_LIMITS,
+    GAIN_LOG2_MAX,
     Limits,
     SSAConfig,
 )
@@ -43,7 +45,7 @@ from ssa.errors import (
 )
 
 __all__ = [
-    "CONTRACT_LIMITS", "CONTRACT_VERSION", "DEFAULT_KERNEL_LIMITS", "Limits", "SSAConfig",
+    "CONTRACT_LIMITS", "CONTRACT_VERSION", "DEFAULT_KERNEL_LIMITS", "GAIN_LOG2_MAX", "Limits", "SSAConfig",
     "run", "run_with_scores", "BackendError", "BundleError", "ConfigError", "DMAError",
     "KernelTimeoutError", "OverlayError", "ShapeError", "SpikeDTypeError",
     "SpikeValueError", "SSAError", "StreamError",
