@@ -5,10 +5,12 @@ from click.testing import CliRunner
 from ssa.cli import main
 
 
-def test_emulate_prints_rates_within_bounds():
-    result = CliRunner().invoke(main, ["emulate", "--n", "16", "--dk", "32", "--t", "20", "--seed", "3", "--density", "0.4"])
+@pytest.mark.parametrize("gain", ["0", "3"])
+def test_emulate_prints_rates_within_bounds(gain):
+    result = CliRunner().invoke(main, ["emulate", "--n", "16", "--dk", "32", "--t", "20", "--seed", "3", "--density", "0.4",
+                                       "--gain-log2", gain])
     assert result.exit_code == 0, result.output
-    assert "S (eq. 5)" in result.output and "Attn (eq. 6)" in result.output
+    assert "S (eq. 5)" in result.output and "Attn (eq. 6)" in result.output and f"gain=2^{gain}" in result.output
     assert "OUT OF BOUNDS" not in result.output and result.output.count(" ok") == 2
 
 
@@ -18,6 +20,8 @@ def test_emulate_rejects_bad_config_with_a_clear_message():
         result = CliRunner().invoke(main, ["emulate", *args])
         assert result.exit_code == 1, result.output  # a one-line CLI error, not a traceback
         assert f"Error: ConfigError: {message}" in result.output
+    result = CliRunner().invoke(main, ["emulate", "--gain-log2", "5"])
+    assert result.exit_code == 2 and "'--gain-log2': 5 is not in the range 0<=x<=4" in result.output
 
 
 def test_help_lists_subcommands():

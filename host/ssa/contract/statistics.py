@@ -19,21 +19,19 @@ def expected_rates(q: np.ndarray, k: np.ndarray, v: np.ndarray, gain_log2: int =
     p_s = np.minimum(1.0, gain * (q.astype(np.float64) @ k.T.astype(np.float64)) / dk)
     if gain_log2 == 0:
         return p_s, (p_s @ v.astype(np.float64)) / n
-    p_attn = np.empty((n, v.shape[1]))
-    for i in range(n):
-        for d in range(v.shape[1]):
-            dist = _sum_distribution(p_s[i] * v[:, d])  # P(a = m), m = 0..N
-            p_attn[i, d] = float(np.sum(dist * np.minimum(1.0, gain * np.arange(n + 1) / n)))
-    return p_s, p_attn
+    dist = _sum_distribution(p_s[:, :, None] * v[None, :, :].astype(np.float64))  # P(a_id = m): [N, D_K, N + 1]
+    return p_s, dist @ np.minimum(1.0, gain * np.arange(n + 1) / n)
 
 
 def _sum_distribution(p: np.ndarray) -> np.ndarray:
-    """Distribution of a sum of independent Bernoulli(p_j) bits (Poisson-binomial), entries 0..len(p)."""
-    dist = np.zeros(p.size + 1)
-    dist[0] = 1.0
-    for pj in p:
-        dist[1:] = dist[1:] * (1 - pj) + dist[:-1] * pj
-        dist[0] *= 1 - pj
+    """Distribution of Σ_j of independent Bernoulli(p[i, j, d]) bits (Poisson-binomial): [I, D, J + 1]."""
+    rows, terms, cols = p.shape
+    dist = np.zeros((rows, cols, terms + 1))
+    dist[:, :, 0] = 1.0
+    for j in range(terms):
+        pj = p[:, j, :, None]
+        dist[:, :, 1:] = dist[:, :, 1:] * (1 - pj) + dist[:, :, :-1] * pj
+        dist[:, :, :1] *= 1 - pj
     return dist
 
 
