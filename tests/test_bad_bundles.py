@@ -90,7 +90,7 @@ JSON_VALUES = st.one_of(
     st.text(max_size=5), st.sampled_from(["ssa", "spikformer", "ann", "lfsr", "ideal"]),
     st.lists(st.integers(0, 3), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
-FIELDS = ([("model", key) for key in TINY] + [("ssa", key) for key in ("n", "dk", "t", "mode", "seed")]
+FIELDS = ([("model", key) for key in (*TINY, "ssa_gain_log2")] + [("ssa", key) for key in ("n", "dk", "t", "mode", "seed", "gain_log2")]
           + [("neuron", "tau"), ("neuron", "v_threshold"), ("neuron", "spikformer_attention", "scale"),
              ("neuron", "spikformer_attention", "v_threshold"), ("seed",), ("contract_version",), ("schema_version",),
              ("schema",), ("checksums",), ("model",), ("ssa",), ("neuron",), ("dataset",)])
@@ -290,6 +290,53 @@ def test_issue_examples_name_the_problem(valid, tmp_path, make, match):
     with pytest.raises(BundleError, match=match) as info:
         SpikingViT.from_bundle(path)
     assert "pickle" not in str(info.value)
+
+
+# ---------------------------------------------------------------- contract versions and the encoder gain (v2)
+ABSENT = object()
+
+
+def versioned(version=2, gain=ABSENT, attention="ssa", ssa_gain=ABSENT) -> dict:
+    """MANIFEST with `contract_version`, `model.ssa_gain_log2`, `model.attention` and `ssa.gain_log2` (ABSENT: no key)."""
+    manifest = edit(MANIFEST, ("model", "attention"), attention)
+    for path, value in ((("contract_version",), version), (("model", "ssa_gain_log2"), gain), (("ssa", "gain_log2"), ssa_gain)):
+        manifest = edit(manifest, path, value)
+        if value is ABSENT:
+            node = manifest if len(path) == 1 else manifest[path[0]]
+            del node[path[-1]]
+    return manifest
+
+
+@pytest.mark.parametrize("fields,version,gain", [
+    (dict(version=ABSENT), 1, 0), (dict(version=1), 1, 0), (dict(version=1, gain=0, ssa_gain=0), 1, 0),
+    (dict(version=2), 2, 0), (dict(gain=0), 2, 0), (dict(gain=1, ssa_gain=1), 2, 1), (dict(gain=4), 2, 4),
+    (dict(gain=0, attention="spikformer"), 2, 0),
+])
+def test_v1_and_v2_bundles_load_with_their_gain(tmp_path, fields, version, gain):
+    model = expect_error_or_model(write(tmp_path, versioned(**fields), ARRAYS))
+    assert model is not None
+    assert (model.spec.contract_version, model.spec.ssa_gain_log2, model.block_config(0).gain_log2) == (version, gain, gain)
+
+
+@pytest.mark.parametrize("fields,match", [
+    (dict(gain=5), r"model.ssa_gain_log2=5 is outside 0..4"),
+    (dict(gain=-1), r"model.ssa_gain_log2=-1 is outside 0..4"),
+    (dict(gain=1.0), r"model.ssa_gain_log2 must be an integer, got 1.0"),
+    (dict(gain="1"), r"model.ssa_gain_log2 must be an integer, got '1'"),
+    (dict(gain=True), r"model.ssa_gain_log2 must be an integer, got True"),
+    (dict(gain=None), r"model.ssa_gain_log2 must be an integer, got None"),
+    (dict(gain=1, attention="spikformer"), r"ssa_gain_log2=1 is the SSA encoders' gain, but model.attention is 'spikformer'"),
+    (dict(version=1, gain=1), r"ssa_gain_log2=1 needs contract_version 2 \(v1 has no encoder gain\)"),
+    (dict(version=ABSENT, gain=2), r"ssa_gain_log2=2 needs contract_version 2"),
+    (dict(gain=1, ssa_gain=0), r"ssa.gain_log2=0 disagrees with the model \(it implies 1\)"),
+    (dict(version=3), r"contract_version=3, this runtime implements versions 1, 2"),
+    (dict(version=0), r"contract_version=0"), (dict(version=2.0), r"contract_version=2.0"), (dict(version="2"), r"contract_version='2'"),
+])
+def test_bad_gains_and_contract_versions_name_the_fix(tmp_path, fields, match):
+    path = write(tmp_path, versioned(**fields), ARRAYS)
+    with pytest.raises(BundleError, match=match):
+        SpikingViT.from_bundle(path)
+    assert expect_error_or_model(path) is None  # one line, naming the fix
 
 
 # ---------------------------------------------------------------- memory

@@ -1,11 +1,13 @@
 """Bundle container: exact round trip and clear errors for corrupt, truncated, foreign or future files."""
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ssa.model.bundle import SCHEMA_VERSION, load_bundle, save_bundle
+from ssa.model.schema import ModelSpec, expected_arrays
 from ssa.errors import BundleError
 
 
@@ -103,3 +105,13 @@ def test_flipped_weight_byte_is_detected(tmp_path, arrays):
     with pytest.raises(BundleError, match="checksum mismatch"):
         load_bundle(p)
     assert zipfile.is_zipfile(p)
+
+
+def test_shipped_contract_v1_bundle_still_loads():
+    """The packaged demo bundle predates the encoder gain: contract_version 1, no model.ssa_gain_log2, gain 0."""
+    from importlib.resources import files
+
+    bundle = load_bundle(Path(str(files("ssa").joinpath("data", "ssa_fashion_mnist_t10.npz"))), expect=expected_arrays)
+    assert bundle.manifest["contract_version"] == 1 and "ssa_gain_log2" not in bundle.manifest["model"]
+    spec = ModelSpec.from_manifest(bundle.manifest)
+    assert (spec.contract_version, spec.ssa_gain_log2) == (1, 0)

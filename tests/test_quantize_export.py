@@ -1,4 +1,6 @@
-"""Export: ONNX of the INT8 units reproduces torch; the bundle round-trips through the runtime's reader."""
+"""Export: ONNX of the INT8 units reproduces torch; the bundle (contract v2, with the encoders' gain) round-trips
+through the runtime's reader."""
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,7 +12,10 @@ require("brevitas")
 ort = require("onnxruntime")
 require("onnxoptimizer")  # Brevitas' ONNX export needs it
 
+from ssa.contract.config import CONTRACT_VERSION, GAIN_LOG2_MAX  # noqa: E402
+from ssa.model import SpikingViT as NumpyViT  # noqa: E402
 from ssa.model.bundle import load_bundle  # noqa: E402
+from ssa.model.schema import expected_arrays  # noqa: E402
 from ssa_quantize.export import export_onnx, linear_units, write_bundle  # noqa: E402
 from ssa_quantize.model import ModelConfig, SpikingViT  # noqa: E402
 
@@ -59,7 +64,8 @@ def test_bundle_round_trip_and_integer_weights(model, tmp_path):
     path = write_bundle(model, tmp_path / "b.npz", seed=7, dataset="fashion-mnist", accuracy={"lfsr": {"accuracy": 0.5}})
     bundle = load_bundle(path)
     manifest, arrays = bundle.manifest, bundle.arrays
-    assert manifest["ssa"] == {**manifest["ssa"], "n": 16, "dk": 8, "t": 2, "mode": "lfsr", "seed": 7}
+    assert manifest["ssa"] == {**manifest["ssa"], "n": 16, "dk": 8, "t": 2, "mode": "lfsr", "seed": 7, "gain_log2": 0}
+    assert manifest["contract_version"] == CONTRACT_VERSION == 2 and manifest["model"]["ssa_gain_log2"] == 0
     assert manifest["accuracy"] == {"lfsr": {"accuracy": 0.5}} and manifest["model"]["embed_dim"] == 16
     unit = linear_units(model)["layers.0.q.unit"]
     weight = arrays["layers.0.q.unit.weight"]
@@ -69,3 +75,15 @@ def test_bundle_round_trip_and_integer_weights(model, tmp_path):
     numpy_out = sums * arrays["layers.0.q.unit.scale"] + arrays["layers.0.q.unit.bias"]
     with torch.no_grad():
         assert np.array_equal(numpy_out, unit(torch.from_numpy(x)).numpy())
+
+
+@pytest.mark.parametrize("gain", [1, GAIN_LOG2_MAX])
+def test_gain_model_exports_a_contract_v2_bundle(model, tmp_path, gain):
+    """A model trained with --ssa-gain-log2 exports; the runtime runs its attention with that gain."""
+    gained = SpikingViT(replace(model.config, ssa_gain_log2=gain))
+    gained.load_state_dict(model.state_dict())
+    path = write_bundle(gained, tmp_path / "g.npz", seed=7, dataset="fashion-mnist")
+    manifest = load_bundle(path, expect=expected_arrays).manifest
+    assert (manifest["contract_version"], manifest["model"]["ssa_gain_log2"], manifest["ssa"]["gain_log2"]) == (2, gain, gain)
+    vit = NumpyViT.from_bundle(path)
+    assert vit.spec.ssa_gain_log2 == gain and vit.block_config(seed=3).gain_log2 == gain

@@ -8,10 +8,11 @@
 #   on another core. Each worker uses one torch thread. Table: python -m ssa_quantize.report OUT_DIR/runs
 # Knobs (environment): EPOCHS=3 IMAGES=20000 BATCH=128 SEEDS="0 1 2" PY=.venv/bin/python
 # Rows (same names as gpu_recipe.sh's ablations): ann (the teacher, T=1), bernoulli (today's recipe),
-#   direct, direct-expect, direct-ratereg, direct-aug, direct-gain1 (encoders at min(1, 2p): outside contract v1,
-#   ideal mode only), direct-distill (init + distill from ann, same seed); then direct-gain1-distill for every
-#   seed, every contract-v1 SSA run evaluated in hardware-LFSR mode on the full test set (eval_lfsr.json),
-#   spikformer-direct and direct-gain2 (encoders at min(1, 4p)).
+#   direct, direct-expect, direct-ratereg, direct-aug, direct-gain1 (encoders at min(1, 2p), contract v2's
+#   gain_log2 = 1), direct-distill (init + distill from ann, same seed); then direct-gain1-distill for every
+#   seed, every gain-0 SSA run evaluated in hardware-LFSR mode on the full test set (eval_lfsr.json),
+#   spikformer-direct and direct-gain2 (encoders at min(1, 4p)); then (once contract v2 ran in every
+#   backend) direct-gain2-distill and the LFSR evaluation of every gain row.
 set -u
 [ $# -eq 1 ] || { echo "usage: $0 OUT_DIR" >&2; exit 2; }
 OUT_DIR=$(realpath -m "$1"); RUNS=$OUT_DIR/runs; QUEUE=$OUT_DIR/queue
@@ -43,8 +44,12 @@ if mkdir "$OUT_DIR/.queued" 2>/dev/null; then  # the first worker writes the pla
   for seed in $SEEDS; do  # Spikformer with direct coding at the same budget (is a gap SSA-specific?)
     echo "spikformer-direct-s$seed $common --seed $seed --attention spikformer --timesteps 10 --input-coding direct"
   done >> "$QUEUE"
-  for seed in $SEEDS; do  # last: a larger encoder gain (x4 per stage)
+  for seed in $SEEDS; do  # a larger encoder gain (x4 per stage)
     echo "direct-gain2-s$seed $common --seed $seed $ssa --input-coding direct --ssa-gain-log2 2"
+  done >> "$QUEUE"
+  for seed in $SEEDS; do  # contract v2: the x4 gain with init + distillation, every gain row in hardware-LFSR mode
+    echo "direct-gain2-distill-s$seed $common --seed $seed $ssa --input-coding direct --ssa-gain-log2 2 $(teacher "$seed")"
+    for row in direct-gain1 direct-gain2 direct-gain1-distill direct-gain2-distill; do echo "eval-lfsr $row-s$seed"; done
   done >> "$QUEUE"
 fi
 

@@ -7,11 +7,10 @@ All cores take per-head tensors ``[T, B, H, N, D_K]`` and return the same shape.
   ``ste-draw`` (default) passes it straight through each Bernoulli draw (so ``dAttn/dV`` uses the
   sampled ``S``); ``expectation`` keeps the sampled forward but back-propagates through the block's
   expectation ``E[Attn] = (Q Kᵀ / D_K) V / N`` (no sampling noise in the gradient).
-  ``gain_log2 = g > 0`` (a training experiment, issue 17's rate lever) raises both encoders' rates to
-  ``min(1, 2^g · p)`` — a shift in hardware, but not in contract v1, so such models train and
-  evaluate in ideal mode only: the LFSR sampler and the export refuse them.
-  Hardware-exact evaluation (:class:`LfsrSampler`) runs the contract's LFSR
-  streams through the shared reference emulator ``ssa.backends.emulator.run`` on CPU uint8 spikes.
+  ``gain_log2 = g > 0`` (contract v2's encoder gain, docs/spec.md section 3) raises both encoders'
+  rates to ``min(1, 2^g · p)``, the contract's ideal-mode ``u·M < count·2^g``; 0 is contract v1.
+  Hardware-exact evaluation (:class:`LfsrSampler`) runs the contract's LFSR streams, gain included,
+  through the shared reference emulator ``ssa.backends.emulator.run`` on CPU uint8 spikes.
 * ``spikformer``: ``LIF((Q Kᵀ) · scale · V)`` with integer products, no softmax (Zhou et al. 2023:
   scale 0.125, attention LIF threshold 0.5).
 * ``a2os2a`` (Guo et al. 2025, A²OS²A): ``LIF((Q Kᵀ) V)`` with binary spiking Q, real non-negative
@@ -24,13 +23,13 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from torch import nn
 
-from ssa.contract.config import CONTRACT_VERSION, SSAConfig
+from ssa.contract.config import SSAConfig
 from ssa.backends.emulator import run as emulate
 from ssa.errors import ConfigError
 from ssa.contract.prng import model_call_seed, offset_seed
@@ -70,7 +69,8 @@ class TorchSampler:
 
 
 def gained(p: torch.Tensor, gain_log2: int) -> torch.Tensor:
-    """``min(1, 2^gain_log2 · p)``; ``p`` itself when the gain is 0 (contract v1)."""
+    """``min(1, 2^gain_log2 · p)``: for ``p = count / M`` the spike probability of the contract's ideal encoder
+    ``u·M < count·2^gain_log2`` (u uniform in [0, 1)); ``p`` itself when the gain is 0."""
     return p if gain_log2 == 0 else torch.clamp(p * float(2**gain_log2), max=1.0)
 
 
@@ -94,25 +94,23 @@ class LfsrSampler:
         return torch.from_numpy(spikes).to(images.device, torch.float32)
 
     def ssa(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, gain_log2: int = 0) -> torch.Tensor:
-        """``ssa.backends.emulator.run`` on ``[T, B, H, N, D_K]`` with seed ``layer_seed(seed, layer) + first_index·H``."""
-        if gain_log2:
-            raise ConfigError(f"this model's SSA encoders have gain 2^{gain_log2}, which contract v{CONTRACT_VERSION} (the LFSR "
-                              "hardware path) does not implement; evaluate it with --mode ideal")
+        """``ssa.backends.emulator.run`` on ``[T, B, H, N, D_K]`` with seed ``layer_seed(seed, layer) + first_index·H``
+        and the encoders' gain exponent ``gain_log2``."""
         heads = q.shape[2]
         call_seed = model_call_seed(self.seed, layer, self.first_index, heads)
         arrays = [x.detach().to("cpu", torch.uint8).numpy() for x in (q, k, v)]
-        attn = lfsr_attention(*arrays, seed=call_seed, threads=self.threads)
+        attn = lfsr_attention(*arrays, seed=call_seed, threads=self.threads, gain_log2=gain_log2)
         return torch.from_numpy(attn).to(q.device, torch.float32)
 
 
-def lfsr_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, seed: int, threads: int = 1) -> np.ndarray:
-    """``ssa.backends.emulator.run(q, k, v, SSAConfig(mode="lfsr", seed=seed))`` for ``[T, B, H, N, D_K]`` uint8.
+def lfsr_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, seed: int, threads: int = 1, gain_log2: int = 0) -> np.ndarray:
+    """``ssa.backends.emulator.run(q, k, v, SSAConfig(mode="lfsr", seed=seed, gain_log2=gain_log2))`` for ``[T, B, H, N, D_K]`` uint8.
 
     With ``threads > 1`` the images are split into chunks run in parallel; chunk starting at image
     ``b0`` uses seed ``seed + b0·H`` (block ``k`` of seed ``s`` is block 0 of seed ``s + k``,
     spec section 6), so the result equals one call over the whole batch.
     """
-    config = SSAConfig.for_spikes(q.shape, seed=seed, mode="lfsr")
+    config = SSAConfig.for_spikes(q.shape, seed=seed, mode="lfsr", gain_log2=gain_log2)
     batch, heads = q.shape[1], q.shape[2]
     if threads <= 1 or batch < 2:
         return emulate(q, k, v, config)
@@ -120,7 +118,7 @@ def lfsr_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, seed: int, threa
 
     def chunk(i: int) -> np.ndarray:
         lo, hi = bounds[i], bounds[i + 1]
-        part = SSAConfig.for_spikes(q[:, lo:hi].shape, seed=offset_seed(seed, int(lo) * heads), mode="lfsr")
+        part = replace(config, seed=offset_seed(seed, int(lo) * heads))
         return emulate(q[:, lo:hi], k[:, lo:hi], v[:, lo:hi], part)
 
     with ThreadPoolExecutor(max_workers=threads) as pool:

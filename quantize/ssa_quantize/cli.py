@@ -62,8 +62,8 @@ def needs_train_extra(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--ssa-grad", type=click.Choice(SSA_GRADS), default="ste-draw", show_default=True,
               help="SSA training gradient: straight through each Bernoulli draw, or through the block's expectation.")
 @click.option("--ssa-gain-log2", type=click.IntRange(0, MAX_GAIN_LOG2), default=0, show_default=True,
-              help="Experiment: both SSA encoders fire at min(1, 2^G·p), a shift in hardware but not in contract v1 "
-                   "(such models evaluate in ideal mode only and cannot be exported).")
+              help="Gain of both SSA encoders (contract v2): they fire at min(1, 2^G·p), a shift in hardware; "
+                   "0 is contract v1. Evaluated in both modes and exported like any other model.")
 @click.option("--surrogate", type=click.Choice(SURROGATES), default="atan", show_default=True, help="LIF surrogate gradient shape.")
 @click.option("--surrogate-alpha", type=FiniteFloat(0.0, min_open=True), default=ATAN_ALPHA, show_default=True,
               help="Surrogate sharpness (larger = narrower).")

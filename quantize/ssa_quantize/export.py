@@ -99,15 +99,15 @@ def input_coding_manifest(cfg: ModelConfig) -> dict:
 
 
 def write_bundle(model: SpikingViT, path: Path, *, seed: int, dataset: str, accuracy: dict | None = None) -> Path:
-    """Write the host bundle (one .npz with its manifest, ssa.model.bundle) to ``path``; returns it."""
+    """Write the host bundle (one .npz with its manifest, ssa.model.bundle) to ``path``; returns it.
+
+    The manifest names the current contract version; ``model.ssa_gain_log2`` (also ``ssa.gain_log2``) is the
+    encoders' gain exponent, which every backend then runs (contract v2)."""
     cfg = model.config
-    if cfg.ssa_gain_log2:
-        raise ConfigError(f"this model's SSA encoders have gain 2^{cfg.ssa_gain_log2}, which contract v{CONTRACT_VERSION} "
-                          "does not implement, so no backend could run its bundle; export models trained with --ssa-gain-log2 0")
     manifest = {
         "contract_version": CONTRACT_VERSION,
         "model": cfg.to_dict(),
-        "ssa": {"n": cfg.tokens, "dk": cfg.head_dim, "t": cfg.steps, "mode": "lfsr", "seed": seed,
+        "ssa": {"n": cfg.tokens, "dk": cfg.head_dim, "t": cfg.steps, "mode": "lfsr", "seed": seed, "gain_log2": cfg.ssa_gain_log2,
                 "layer_seed": "ssa.contract.prng.layer_seed(seed, layer)", "blocks": "(image_index, head) row-major",
                 "fits_default_kernel": cfg.tokens <= DEFAULT_KERNEL_LIMITS.n_max and cfg.head_dim <= DEFAULT_KERNEL_LIMITS.dk_max
                 and cfg.steps <= DEFAULT_KERNEL_LIMITS.t_max},

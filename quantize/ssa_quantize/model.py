@@ -52,8 +52,8 @@ class ModelConfig(PatchShape):
     ``image_size`` is the side of the input images; the model pads them by ``pad`` zeros on every
     side, so tokens are ``((image_size + 2·pad) / patch)²``. ``surrogate``, ``surrogate_alpha`` and
     ``ssa_grad`` shape the training gradient only (the forward pass does not depend on them).
-    ``ssa_gain_log2`` > 0 multiplies both SSA encoders' rates by ``2^g`` (capped at 1): an experiment
-    outside contract v1, evaluated in ideal mode only and refused by the export.
+    ``ssa_gain_log2`` > 0 multiplies both SSA encoders' rates by ``2^g`` (capped at 1): contract v2's
+    encoder gain, run bit-exactly by the LFSR evaluation, the bundle and every backend (0 = contract v1).
     ``preset`` names the preset the sizes started from (informational; the size fields rule).
     """
 
@@ -95,8 +95,9 @@ class ModelConfig(PatchShape):
                               "the first matmul, which then is no longer an exact float32 sum; use smaller patches")
         if self.surrogate not in SURROGATES:
             raise ConfigError(f"surrogate={self.surrogate!r} is unknown; use one of {', '.join(SURROGATES)}")
-        if not 0 <= self.ssa_gain_log2 <= MAX_GAIN_LOG2 or (self.ssa_gain_log2 and self.attention != "ssa"):
-            raise ConfigError(f"ssa_gain_log2={self.ssa_gain_log2} must be 0..{MAX_GAIN_LOG2}, and 0 unless attention is ssa")
+        if (type(self.ssa_gain_log2) is not int or not 0 <= self.ssa_gain_log2 <= MAX_GAIN_LOG2
+                or (self.ssa_gain_log2 and self.attention != "ssa")):
+            raise ConfigError(f"ssa_gain_log2={self.ssa_gain_log2!r} must be an integer 0..{MAX_GAIN_LOG2}, and 0 unless attention is ssa")
         if self.ssa_grad not in SSA_GRADS:
             raise ConfigError(f"ssa_grad={self.ssa_grad!r} is unknown; use one of {', '.join(SSA_GRADS)}")
         if not (self.tau >= 1 and self.v_threshold > 0 and self.surrogate_alpha > 0):

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ssa.contract.config import CONTRACT_LIMITS, CONTRACT_VERSION, check_seed
+from ssa.contract.config import CONTRACT_LIMITS, GAIN_LOG2_MAX, SUPPORTED_VERSIONS, check_seed
 from ssa.errors import BundleError, ConfigError
 from ssa.model.coding import INPUT_CODINGS
 
@@ -32,6 +32,10 @@ TAU_RANGE = (1.0, 1e4)
 THRESHOLD_RANGE = (1e-3, 1e3)
 SCALE_RANGE = (1e-6, 1e3)
 FIX = "re-export the bundle with `ssa export`"
+#: Contract version of a manifest without `contract_version` (written before version 2 existed).
+UNVERSIONED_CONTRACT = 1
+#: First contract version with the SSA encoders' gain (`model.ssa_gain_log2`).
+GAIN_CONTRACT = 2
 F32, I8 = np.dtype("<f4"), np.dtype("i1")
 
 
@@ -163,7 +167,7 @@ class Geometry(PatchShape):
 
 @dataclass(frozen=True, kw_only=True)
 class ModelSpec(Geometry):
-    """A validated `model` section and seed of a spiking bundle's manifest (`ssa`, `spikformer`, `a2os2a`)."""
+    """A validated `model` section, seed and contract version of a spiking bundle's manifest (`ssa`, `spikformer`, `a2os2a`)."""
 
     attention: str
     timesteps: int
@@ -174,6 +178,8 @@ class ModelSpec(Geometry):
     spikformer_threshold: float
     a2os2a_threshold: float
     input_coding: str = "bernoulli"  # first-layer input: Bernoulli spikes or direct 8-bit levels (ssa.model.coding)
+    contract_version: int = UNVERSIONED_CONTRACT  # docs/spec.md version the SSA blocks follow (SUPPORTED_VERSIONS)
+    ssa_gain_log2: int = 0  # both SSA encoders' gain exponent (contract v2; 0 = v1)
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any]) -> ModelSpec:
@@ -198,9 +204,8 @@ class ModelSpec(Geometry):
         spk = section(neuron, "spikformer_attention", required=attention == "spikformer")
         if attention == "spikformer" and not {"scale", "v_threshold"} <= set(spk):
             raise BundleError(f"spikformer bundle lacks neuron.spikformer_attention.scale or .v_threshold; {FIX}")
-        if model.get("ssa_gain_log2", 0) != 0:
-            raise BundleError(f"manifest model.ssa_gain_log2={model['ssa_gain_log2']!r}: contract v{CONTRACT_VERSION} has no SSA "
-                              f"encoder gain (0 or absent); {FIX} from a model trained without --ssa-gain-log2")
+        version = contract_version(manifest)
+        gain = gain_log2(model, attention, version)
         coding = model.get("input_coding", "bernoulli")
         if coding not in INPUT_CODINGS:
             raise BundleError(f"manifest model.input_coding={coding!r} is not one of {INPUT_CODINGS}; {FIX} or upgrade ssa-fpga")
@@ -209,6 +214,7 @@ class ModelSpec(Geometry):
             raise BundleError(f"a2os2a bundle lacks neuron.a2os2a_attention.v_threshold; {FIX}")
         spec = cls(
             attention=attention, **geometry, timesteps=timesteps, seed=seed, input_coding=coding,
+            contract_version=version, ssa_gain_log2=gain,
             tau=float_field("model", "tau", model["tau"], *TAU_RANGE),
             v_threshold=float_field("model", "v_threshold", model["v_threshold"], *THRESHOLD_RANGE),
             spikformer_scale=float_field("neuron.spikformer_attention", "scale", spk.get("scale", 0.125), *SCALE_RANGE),
@@ -223,18 +229,40 @@ class ModelSpec(Geometry):
             CONTRACT_LIMITS.check(self.tokens, self.head_dim, self.timesteps, "the contract")
         except ConfigError as exc:
             raise BundleError(f"the manifest's SSA blocks (n = tokens, dk = embed_dim/heads, t = timesteps) break the contract: {exc}; {FIX}") from None
-        version = manifest.get("contract_version", CONTRACT_VERSION)
-        if version != CONTRACT_VERSION or type(version) is not int:
-            raise BundleError(f"manifest contract_version={version!r}, this runtime implements {CONTRACT_VERSION}; {FIX} or upgrade ssa-fpga")
         neuron = section(manifest, "neuron", required=False)
         for key in ("tau", "v_threshold"):
             if key in neuron and neuron[key] != getattr(self, key):
                 raise BundleError(f"manifest neuron.{key}={neuron[key]!r} disagrees with model.{key}={getattr(self, key)!r}; {FIX}")
         block = section(manifest, "ssa", required=False)
-        want = {"n": self.tokens, "dk": self.head_dim, "t": self.timesteps, "mode": "lfsr", "seed": self.seed}
+        want = {"n": self.tokens, "dk": self.head_dim, "t": self.timesteps, "mode": "lfsr", "seed": self.seed,
+                "gain_log2": self.ssa_gain_log2}
         for key, value in want.items():
             if key in block and (block[key] != value or type(block[key]) is not type(value)):
                 raise BundleError(f"manifest ssa.{key}={block[key]!r} disagrees with the model (it implies {value!r}); {FIX}")
+
+
+def contract_version(manifest: Mapping[str, Any]) -> int:
+    """The manifest's `contract_version` (absent: 1, written before version 2), one of SUPPORTED_VERSIONS."""
+    version = manifest.get("contract_version", UNVERSIONED_CONTRACT)
+    if type(version) is not int or version not in SUPPORTED_VERSIONS:
+        raise BundleError(f"manifest contract_version={version!r}, this runtime implements versions "
+                          f"{', '.join(map(str, SUPPORTED_VERSIONS))}; {FIX} or upgrade ssa-fpga")
+    return version
+
+
+def gain_log2(model: Mapping[str, Any], attention: str, version: int) -> int:
+    """`model.ssa_gain_log2` (absent: 0): an integer 0..GAIN_LOG2_MAX, non-zero only for `ssa` attention
+    under contract v2 or later (v1 has no encoder gain)."""
+    if "ssa_gain_log2" not in model:
+        return 0
+    gain = int_field("model", "ssa_gain_log2", model["ssa_gain_log2"], 0, GAIN_LOG2_MAX)
+    if gain and attention != "ssa":
+        raise BundleError(f"manifest model.ssa_gain_log2={gain} is the SSA encoders' gain, but model.attention is "
+                          f"{attention!r}: it must be 0 or absent; {FIX}")
+    if gain and version < GAIN_CONTRACT:
+        raise BundleError(f"manifest model.ssa_gain_log2={gain} needs contract_version {GAIN_CONTRACT} (v{version} has no "
+                          f"encoder gain); {FIX} from this release")
+    return gain
 
 
 def expected_arrays(manifest: dict[str, Any]) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:

@@ -2,8 +2,8 @@
 
 Everything but SSA attention runs here in float32 numpy, in the same operation order as the torch
 model's evaluation (ssa_quantize.model), so the board needs numpy alone. Every SSA attention block
-is sent to a chosen backend (`emulate`, `fast`, `csim`, `pynq`): the only part that is stochastic,
-and bit-exact across backends. Spikformer and A²OS²A attention (deterministic) run inline.
+is sent to a chosen backend (`emulate`, `fast`, `csim`, `pynq`) with the bundle's encoder gain: the only
+part that is stochastic, and bit-exact across backends. Spikformer and A²OS²A attention (deterministic) run inline.
 """
 from __future__ import annotations
 
@@ -165,8 +165,9 @@ class SpikingViT:
         return self.spec.tokens
 
     def block_config(self, seed: int) -> SSAConfig:
-        """Configuration of this model's attention blocks for a call seed."""
-        return SSAConfig(n=self.tokens, dk=self.embed_dim // self.heads, t=self.timesteps, seed=seed, mode="lfsr")
+        """Configuration of this model's attention blocks for a call seed, with the bundle's encoder gain (contract v2)."""
+        return SSAConfig(n=self.tokens, dk=self.embed_dim // self.heads, t=self.timesteps, seed=seed, mode="lfsr",
+                         gain_log2=self.spec.ssa_gain_log2)
 
     def encode(self, images: np.ndarray, first_index: int = 0) -> np.ndarray:
         """First-layer input [T, B, C, H + 2·pad, W + 2·pad] of images [B, C, H, W] (or [B, H, W]) in [0, 1].
