@@ -19,19 +19,10 @@ from ssa.model.bundle import load_bundle, save_bundle  # noqa: E402
 from ssa.errors import BundleError, ImageError, ShapeError  # noqa: E402
 from ssa.model import SpikingViT as NumpyViT  # noqa: E402
 from ssa_quantize.attention import LfsrSampler  # noqa: E402
-from ssa_quantize.export import bundle_arrays, linear_units, write_bundle  # noqa: E402
+from ssa_quantize.export import bundle_arrays, write_bundle  # noqa: E402
 from tiny_models import assert_runtime_matches_torch, tiny_config, tiny_trained  # noqa: E402
 
 SEED = 11
-
-
-def lively(model):
-    """``model`` with every unit's BatchNorm shift raised by 1.5: after the few training steps its LIFs are
-    silent (every attention block all zeros, constant logits); now every layer spikes 10-60 % of the time."""
-    with torch.no_grad():
-        for unit in linear_units(model).values():
-            unit.bn.bias.add_(1.5)
-    return model
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +30,7 @@ def trained(tmp_path_factory):
     """A tiny model with a few training steps (so BN statistics and weights are not trivial); its manifest
     has no contract_version (a v1 bundle) and no gain."""
     cfg = tiny_config("ssa")
-    model = lively(tiny_trained(cfg))
+    model = tiny_trained(cfg)
     path = save_bundle(tmp_path_factory.mktemp("bundle") / "tiny.npz",
                        {"model": cfg.to_dict(), "seed": SEED, "neuron": {"spikformer_attention": {"scale": 0.125, "v_threshold": 0.5}}},
                        bundle_arrays(model))
@@ -49,7 +40,7 @@ def trained(tmp_path_factory):
 @pytest.fixture(scope="module")
 def gain_trained(tmp_path_factory):
     """The tiny model trained with encoder gain 2^1 (contract v2), written by the export's bundle writer."""
-    model = lively(tiny_trained(replace(tiny_config("ssa"), ssa_gain_log2=1)))
+    model = tiny_trained(replace(tiny_config("ssa"), ssa_gain_log2=1))
     return model, write_bundle(model, tmp_path_factory.mktemp("gain") / "gain.npz", seed=SEED, dataset="mnist")
 
 
