@@ -94,6 +94,6 @@ if {"cosim" in $steps} {
 if {"export" in $steps} {
     export_design -format ip_catalog -vendor xilinx.com -library hls -ipname ssa_top -version 1.0 \
         -display_name "SSA: stochastic spiking attention (N_TILE=[dict get $settings n_tile], N_LIMIT=[dict get $settings n_limit])" \
-        -description "N_TILE x N_TILE SAU array tiled over blocks of up to N_LIMIT tokens, docs/spec.md contract v1"
+        -description "N_TILE x N_TILE SAU array tiled over blocks of up to N_LIMIT tokens, docs/spec.md contract v2"
 }
 exit

@@ -5,7 +5,8 @@
 // -DSSA_N_LIMIT=... the largest N a block may have (the row banks hold N_LIMIT tokens), and
 // -DSSA_DK_MAX=..., -DSSA_T_MAX=... the other maxima. run_hls.tcl passes its tcl variables this way;
 // host/ssa/backends/csim.py does the same for C-simulation. The defaults are
-// ssa.contract.config.DEFAULT_KERNEL_LIMITS. Runtime registers n, dk, t_steps must be 1..maximum.
+// ssa.contract.config.DEFAULT_KERNEL_LIMITS. Runtime registers n, dk, t_steps must be 1..maximum,
+// gain_log2 0..GAIN_LOG2_MAX (contract v2, not a build parameter).
 #ifndef SSA_PARAMS_H
 #define SSA_PARAMS_H
 
@@ -44,7 +45,9 @@ constexpr int N_LIMIT = SSA_N_LIMIT;  // largest N a block may have: buffered to
 constexpr int DK_MAX = SSA_DK_MAX;    // key dimension: counter range, V FIFO depth
 constexpr int T_MAX = SSA_T_MAX;      // time steps buffered per block
 
-constexpr int CONTRACT_VERSION = 1;
+// Version 2 added the encoders' power-of-two gain (spec §3, register gain_log2); gain 0 is version 1.
+constexpr int CONTRACT_VERSION = 2;
+constexpr int GAIN_LOG2_MAX = 4;  // largest gain exponent g: a spike where u < count << g
 constexpr int WORD_BITS = 64;                                  // AXI-Stream TDATA width
 constexpr int W_MAX = (DK_MAX + WORD_BITS - 1) / WORD_BITS;    // words per token row at DK_MAX
 constexpr int TILES_MAX = (N_LIMIT + N_TILE - 1) / N_TILE;     // query (and key) tiles at N_LIMIT
@@ -69,6 +72,7 @@ constexpr int bits_for(int v) {
 
 constexpr int COUNT_BITS = bits_for(DK_MAX);  // SAU counter: 0..D_K (9 bits at the contract's 256)
 constexpr int SUM_BITS = bits_for(N_LIMIT);   // row sum across key tiles: 0..N
+constexpr int GAIN_BITS = bits_for(GAIN_LOG2_MAX);  // the gain exponent g: 0..GAIN_LOG2_MAX
 
 // `info` register (spec §7): N_LIMIT-1 | DK_MAX-1 << 8 | T_MAX-1 << 16 | version << 26;
 // `tile` register: N_TILE-1.
@@ -84,6 +88,7 @@ constexpr unsigned STATUS_BAD_BLOCKS = 1u << 3;
 constexpr unsigned STATUS_PADDING = 1u << 4;
 constexpr unsigned STATUS_EARLY_TLAST = 1u << 5;
 constexpr unsigned STATUS_MISSING_TLAST = 1u << 6;
+constexpr unsigned STATUS_BAD_GAIN = 1u << 7;  // gain_log2 > GAIN_LOG2_MAX: like bits 0-3, no stream traffic
 constexpr int STREAM_FLAGS_SHIFT = 4;  // bits 4..6 come from the load stage
 
 static_assert(N_LIMIT >= 1 && N_LIMIT <= 256, "N_LIMIT must be 1..256 (info bits 7:0, contract range)");

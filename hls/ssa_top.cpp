@@ -26,6 +26,10 @@
 // state for every query tile, so all query tiles see the same u_j), GA[i] once per d of row i's time
 // steps in order. So a tiled block is bit-exact with the untiled contract.
 //
+// The gain g of contract v2 (spec §3: spike where u < count << g) enters where u is made: each
+// generator's u is shifted right by g (ssa_encoder.h: the same comparison), once per draw, for
+// every tile alike.
+//
 // With ping-pong buffers (SSA_PINGPONG, ssa_params.h) the block loop is a DATAFLOW region in
 // Vitis's "dataflow in a loop" canonical form: block b+1 loads while block b runs the array and
 // block b-1 stores. hls/README.md gives the numbers; host/ssa/cost/latency.py models the schedule.
@@ -39,14 +43,15 @@
 namespace ssa {
 namespace {
 
-/// Status bits 0-3 (spec §7): registers outside this build's ranges.
-reg_t config_errors(reg_t n, reg_t dk, reg_t t_steps, reg_t blocks) {
+/// Status bits 0-3 and 7 (spec §7): registers outside this build's ranges.
+reg_t config_errors(reg_t n, reg_t dk, reg_t t_steps, reg_t blocks, reg_t gain_log2) {
 #pragma HLS INLINE
   reg_t bits = 0;
   if (n < 1 || n > N_LIMIT) bits |= STATUS_BAD_N;
   if (dk < 1 || dk > DK_MAX) bits |= STATUS_BAD_DK;
   if (t_steps < 1 || t_steps > T_MAX) bits |= STATUS_BAD_T;
   if (blocks > BLOCKS_MAX) bits |= STATUS_BAD_BLOCKS;
+  if (gain_log2 > GAIN_LOG2_MAX) bits |= STATUS_BAD_GAIN;
   return bits;
 }
 
@@ -124,13 +129,14 @@ LOAD:
 /// tile, the rows of query tile qe emit column d of Attn^te. The first phase only counts, one last
 /// phase only drains. All SAUs of a column see the same V_j, so one D_K-deep FIFO per column (an
 /// N_TILE-bit-wide ap_shift_reg, SRL LUTs, tap at the runtime D_K - 1) replaces the paper's FIFO
-/// in every SAU; the row sums use a second one, N_TILE·SUM_BITS wide.
+/// in every SAU; the row sums use a second one, N_TILE·SUM_BITS wide. Both encoders compare with
+/// their draw's u shifted right by `gain` (contract v2).
 void run_array(const half_t in_buf[MATRICES][PAIRS][PAIR_DEPTH],
                const state_t gs0[TILES_MAX][N_TILE], const state_t ga0[TILES_MAX][N_TILE], int n,
-               int dk, int t_steps, half_t out_buf[PAIRS][PAIR_DEPTH]) {
+               int dk, int t_steps, gain_t gain, half_t out_buf[PAIRS][PAIR_DEPTH]) {
   state_t gs[TILES_MAX][N_TILE];  // GS[j] after its draw of the current time step, by key tile
   state_t ga[N_TILE];             // GA[i] of the emitting query tile's rows
-  count_t u_column[N_TILE];       // u_j of the counting phase's key tile (eq. 5)
+  count_t u_column[N_TILE];       // u_j >> g of the counting phase's key tile (eq. 5)
   count_t count[N_TILE][N_TILE];
   bool score[N_TILE][N_TILE];     // held S of the previous phase while this phase counts
   word_t attn_word[N_TILE];       // Attn bits of the current output word, per row
@@ -200,7 +206,7 @@ ARRAY:
       const sum_t a = before + row_sum(score[i], v_prev);
       sums(SUM_BITS * i + SUM_BITS - 1, SUM_BITS * i) = a;
       if (emit) ga[i] = xorshift32(te == 0 && first_d ? ga0[qe][i] : ga[i]);
-      const sum_t u_row = uniform_below<SUM_BITS>(high16(ga[i]), sum_t(n));
+      const sum_t u_row = gained_uniform<SUM_BITS>(high16(ga[i]), sum_t(n), gain);
       const bool spike = bernoulli<SUM_BITS>(u_row, a);
       const word_t word = (k == 0 ? word_t(0) : attn_word[i]) | (word_t(spike ? 1 : 0) << k);
       attn_word[i] = word;
@@ -218,7 +224,7 @@ ARRAY:
 #pragma HLS UNROLL
         const state_t drawn = xorshift32(t == 0 ? gs0[kt][j] : gs[kt][j]);
         gs[kt][j] = drawn;
-        u_column[j] = uniform_below<COUNT_BITS>(high16(drawn), count_t(dk));
+        u_column[j] = gained_uniform<COUNT_BITS>(high16(drawn), count_t(dk), gain);
       }
     }
   SAU_ROW:
@@ -281,7 +287,7 @@ STORE:
 /// the four processes of block b overlap with those of blocks b-1 and b+1 through ping-pong
 /// buffers; without it (the buffers would not fit twice) they run one after the other.
 void run_blocks(axis_t& in_stream, axis_t& out_stream, reg_t seed, int n, int dk, int t_steps,
-                int blocks, stream_flags_t& flags) {
+                gain_t gain, int blocks, stream_flags_t& flags) {
 #pragma HLS INLINE off
 BLOCKS:
   for (int b = 0; b < blocks; ++b) {
@@ -307,7 +313,7 @@ BLOCKS:
 
     seed_generators(seed, b, n, gs0, ga0);
     load_block(in_stream, b, blocks, n, dk, t_steps, in_buf, flags);
-    run_array(in_buf, gs0, ga0, n, dk, t_steps, out_buf);
+    run_array(in_buf, gs0, ga0, n, dk, t_steps, gain, out_buf);
     store_block(out_buf, b, blocks, n, dk, t_steps, out_stream);
   }
 }
@@ -317,8 +323,9 @@ BLOCKS:
 
 void ssa_top(ssa::axis_t& in_stream, ssa::axis_t& out_stream, ssa::reg_t n, ssa::reg_t dk,
              ssa::reg_t t_steps, ssa::reg_t seed, ssa::reg_t blocks, ssa::reg_t* status,
-             ssa::reg_t* info, ssa::reg_t* tile) {
-  // Argument order fixes the AXI-Lite offsets of docs/spec.md §7 (0x10 n ... 0x58 tile).
+             ssa::reg_t* info, ssa::reg_t* tile, ssa::reg_t gain_log2) {
+  // Argument order fixes the AXI-Lite offsets of docs/spec.md §7 (0x10 n ... 0x58 tile, 0x68
+  // gain_log2: added last in contract v2 so that no v1 register moved).
 #pragma HLS INTERFACE mode=axis port=in_stream
 #pragma HLS INTERFACE mode=axis port=out_stream
 #pragma HLS INTERFACE mode=s_axilite port=n bundle=control
@@ -329,17 +336,18 @@ void ssa_top(ssa::axis_t& in_stream, ssa::axis_t& out_stream, ssa::reg_t n, ssa:
 #pragma HLS INTERFACE mode=s_axilite port=status bundle=control
 #pragma HLS INTERFACE mode=s_axilite port=info bundle=control
 #pragma HLS INTERFACE mode=s_axilite port=tile bundle=control
+#pragma HLS INTERFACE mode=s_axilite port=gain_log2 bundle=control
 #pragma HLS INTERFACE mode=s_axilite port=return bundle=control
 #pragma HLS INTERFACE mode=ap_ctrl_hs port=return
   *info = ssa::INFO_WORD;
   *tile = ssa::TILE_WORD;
-  const ssa::reg_t errors = ssa::config_errors(n, dk, t_steps, blocks);
+  const ssa::reg_t errors = ssa::config_errors(n, dk, t_steps, blocks, gain_log2);
   if (errors != 0) {  // spec §7: no stream access at all
     *status = errors;
     return;
   }
   ssa::stream_flags_t flags = 0;
   ssa::run_blocks(in_stream, out_stream, seed, n.to_int(), dk.to_int(), t_steps.to_int(),
-                  blocks.to_int(), flags);
+                  ssa::gain_t(gain_log2), blocks.to_int(), flags);
   *status = ssa::reg_t(flags) << ssa::STREAM_FLAGS_SHIFT;
 }

@@ -4,7 +4,9 @@
 // Usage: tb_ssa VECTOR.txt [VECTOR.txt ...]   or   SSA_VECTORS=a.txt:b.txt tb_ssa
 // Prints one line per vector: PASS, SKIP (the vector needs larger maxima than this build; rebuild
 // with -DSSA_N_TILE/-DSSA_N_LIMIT/-DSSA_DK_MAX/-DSSA_T_MAX) or FAIL, then a summary. Exit status 0 only when no
-// vector failed and at least one passed. A probe call (blocks = 0) is checked first.
+// vector failed and at least one passed. A probe call (blocks = 0) and the refusal of an
+// out-of-range gain (status bit 7, no stream traffic) are checked first. A vector's config line
+// may end in `gain=<g>` (contract v2); without it (a v1 vector) g = 0.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +21,7 @@ namespace {
 
 struct GoldenVector {
   std::string name;
-  uint32_t n = 0, dk = 0, t = 0, seed = 0, blocks = 0;
+  uint32_t n = 0, dk = 0, t = 0, seed = 0, blocks = 0, gain = 0;
   std::vector<uint64_t> words_in, words_out;
 };
 
@@ -62,6 +64,20 @@ bool read_words(std::istream& in, const std::string& key, std::vector<uint64_t>&
   return true;
 }
 
+/// `n=.. dk=.. t=.. seed=.. blocks=..`, optionally followed by ` gain=..` (absent: 0), nothing else.
+bool parse_config(const std::string& config, GoldenVector& vec) {
+  int used = 0;
+  if (std::sscanf(config.c_str(), "n=%u dk=%u t=%u seed=%u blocks=%u%n", &vec.n, &vec.dk, &vec.t,
+                  &vec.seed, &vec.blocks, &used) != 5) {
+    return false;
+  }
+  const std::string rest = config.substr(std::size_t(used));
+  if (rest.empty()) return true;
+  int tail = 0;
+  return std::sscanf(rest.c_str(), " gain=%u%n", &vec.gain, &tail) == 1 &&
+         std::size_t(tail) == rest.size();
+}
+
 bool read_vector(const std::string& path, GoldenVector& vec, std::string& error) {
   std::ifstream in(path);
   if (!in) {
@@ -70,9 +86,13 @@ bool read_vector(const std::string& path, GoldenVector& vec, std::string& error)
   }
   std::string config, end;
   if (!expect(in, "name", vec.name, error) || !expect(in, "config", config, error)) return false;
-  if (std::sscanf(config.c_str(), "n=%u dk=%u t=%u seed=%u blocks=%u", &vec.n, &vec.dk, &vec.t,
-                  &vec.seed, &vec.blocks) != 5) {
+  if (!parse_config(config, vec)) {
     error = "malformed config line '" + config + "'";
+    return false;
+  }
+  if (vec.gain > unsigned(ssa::GAIN_LOG2_MAX)) {
+    error = "gain=" + std::to_string(vec.gain) + " is outside the contract's 0.." +
+            std::to_string(ssa::GAIN_LOG2_MAX);
     return false;
   }
   if (!read_words(in, "in", vec.words_in, error) || !read_words(in, "out", vec.words_out, error))
@@ -106,7 +126,7 @@ Outcome run_vector(const GoldenVector& vec, std::string& why) {
     in.write(beat);
   }
   ssa::reg_t status = 0xFFFFFFFFu, info = 0, tile = 0;
-  ssa_top(in, out, vec.n, vec.dk, vec.t, vec.seed, vec.blocks, &status, &info, &tile);
+  ssa_top(in, out, vec.n, vec.dk, vec.t, vec.seed, vec.blocks, &status, &info, &tile, vec.gain);
   std::ostringstream err;
   if (status != 0) err << " status=0x" << std::hex << status.to_uint() << std::dec;
   if (info != ssa::INFO_WORD) err << " info=0x" << std::hex << info.to_uint() << std::dec;
@@ -132,8 +152,18 @@ Outcome run_vector(const GoldenVector& vec, std::string& why) {
 bool probe_ok() {
   ssa::axis_t in("in_stream"), out("out_stream");
   ssa::reg_t status = 0xFFFFFFFFu, info = 0, tile = 0;
-  ssa_top(in, out, 1, 1, 1, 0, 0, &status, &info, &tile);
+  ssa_top(in, out, 1, 1, 1, 0, 0, &status, &info, &tile, 0);
   return status == 0 && info == ssa::INFO_WORD && tile == ssa::TILE_WORD && out.empty();
+}
+
+/// gain_log2 = GAIN_LOG2_MAX + 1 on an otherwise valid one-block call: status bit 7 alone, no
+/// stream word read (the input stays empty: in g++ C-simulation a read would throw, and nothing is
+/// left over for co-simulation) and none written.
+bool gain_range_ok() {
+  ssa::axis_t in("in_stream"), out("out_stream");
+  ssa::reg_t status = 0, info = 0, tile = 0;
+  ssa_top(in, out, 1, 1, 1, 0, 1, &status, &info, &tile, ssa::GAIN_LOG2_MAX + 1);
+  return status == ssa::STATUS_BAD_GAIN && info == ssa::INFO_WORD && out.empty();
 }
 
 std::vector<std::string> vector_paths(int argc, char** argv) {
@@ -164,6 +194,13 @@ int main(int argc, char** argv) {
     std::printf("PASS probe\n");
   } else {
     std::printf("FAIL probe: blocks=0 must give status 0, this build's info and no output\n");
+    ++failed;
+  }
+  if (gain_range_ok()) {
+    std::printf("PASS gain_range\n");
+  } else {
+    std::printf("FAIL gain_range: gain_log2=%d must give status 0x%x and no stream traffic\n",
+                ssa::GAIN_LOG2_MAX + 1, ssa::STATUS_BAD_GAIN);
     ++failed;
   }
   for (const std::string& path : paths) {

@@ -30,10 +30,10 @@ from ssa.backends import BACKENDS, available_backends, get_backend
 from ssa.backends.board.backend import PynqBackend, find_bitstream
 from ssa.backends.kernel_calls import blocks_per_call
 from ssa.cli import main
-from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS, GAIN_LOG2_MAX, Limits, SSAConfig
 from ssa.errors import BackendError, ConfigError, DMAError, KernelTimeoutError, OverlayError, StreamError
 from ssa.contract.packing import stream_word_counts, unpack_input_stream
-from ssa.contract.registers import REGISTER_OFFSETS
+from ssa.contract.registers import REGISTER_OFFSETS, check_status
 from ssa.contract.vectors import read_vector
 
 ON_BOARD = os.environ.get("SSA_BOARD") == "1"
@@ -85,11 +85,13 @@ def open_board(request: pytest.FixtureRequest, tmp_path: Path, pynq: Any) -> Cal
 
 
 @pytest.mark.board
-@pytest.mark.parametrize(("n", "dk", "t"), [(1, 1, 1), (5, 13, 6), (8, 64, 3), (32, 64, 4)])
-def test_single_block_matches_emulator(open_board: Callable[..., PynqBackend], n: int, dk: int, t: int) -> None:
+@pytest.mark.parametrize(("n", "dk", "t", "gain"), [(1, 1, 1, 0), (5, 13, 6, 0), (8, 64, 3, 0), (32, 64, 4, 0),
+                                                    (5, 13, 6, 1), (8, 64, 3, 2), (32, 64, 4, 3), (40, 64, 2, GAIN_LOG2_MAX)])
+def test_single_block_matches_emulator(open_board: Callable[..., PynqBackend], n: int, dk: int, t: int, gain: int) -> None:
+    """One block, bit-exact, with the encoder gains of contract v2 (N = 40: tiled on the default build)."""
     backend = open_board()
     q, k, v = spikes(np.random.default_rng(n * dk + t), (t, n, dk))
-    config = SSAConfig(n=n, dk=dk, t=t, seed=12345)
+    config = SSAConfig(n=n, dk=dk, t=t, seed=12345, gain_log2=gain)
     np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
 
 
@@ -154,7 +156,8 @@ def test_golden_vectors_through_the_raw_kernel_call(open_board: Callable[..., Py
     backend = open_board()
     if not (c.n <= backend.limits.n_max and c.dk <= backend.limits.dk_max and c.t <= backend.limits.t_max):
         pytest.skip(f"{path.name} needs more than this kernel build's maxima {backend.limits}")
-    out = backend.board.call(vec.words_in, vec.words_out.size, n=c.n, dk=c.dk, t_steps=c.t, seed=c.seed, blocks=vec.blocks)
+    out = backend.board.call(vec.words_in, vec.words_out.size, n=c.n, dk=c.dk, t_steps=c.t, seed=c.seed, blocks=vec.blocks,
+                             gain_log2=c.gain_log2)
     np.testing.assert_array_equal(out, vec.words_out)
     q, k, v = unpack_input_stream(vec.words_in, vec.blocks, c.t, c.n, c.dk)
     shaped = [x.reshape(c.t, 1, vec.blocks, c.n, c.dk) for x in (q, k, v)]
@@ -183,10 +186,11 @@ def test_probe_then_transfers_in_order(double: Any, tmp_path: Path) -> None:
 
     backend = PynqBackend(write_overlay(tmp_path), device=double)
     assert backend.limits == double.csim.limits
-    assert double.kernel_starts == [dict(n=1, dk=1, t_steps=1, seed=0, blocks=0)] and double.transfers == []
+    assert double.kernel_starts == [dict(n=1, dk=1, t_steps=1, seed=0, blocks=0, gain_log2=0)] and double.transfers == []
+    assert (backend.limits.gain_log2_max, backend.board.version) == (GAIN_LOG2_MAX, 2)
     q, k, v = spikes(np.random.default_rng(1), (4, 3, 2, 8, 64))
-    backend.run(q, k, v, SSAConfig(n=8, dk=64, t=4, seed=7))
-    assert double.kernel_starts[1] == dict(n=8, dk=64, t_steps=4, seed=7, blocks=6)
+    backend.run(q, k, v, SSAConfig(n=8, dk=64, t=4, seed=7, gain_log2=3))
+    assert double.kernel_starts[1] == dict(n=8, dk=64, t_steps=4, seed=7, blocks=6, gain_log2=3)
     (rx, rx_addr, rx_len), (tx, tx_addr, tx_len) = double.transfers
     assert (rx, tx) == ("S2MM", "MM2S"), "receive is armed before the input is sent"
     assert (tx_len, rx_len) == (8 * 6 * 4 * 3 * 8, 8 * 6 * 4 * 8)
@@ -247,8 +251,10 @@ def test_registers_are_found_by_name_in_the_hwh(double: Any, tmp_path: Path) -> 
     double = SimulatedBoard(double.csim, register_offsets=moved)
     backend = PynqBackend(write_overlay(tmp_path, register_offsets=moved), device=double)
     q, k, v = spikes(np.random.default_rng(2), (2, 5, 20))
-    config = SSAConfig(n=5, dk=20, t=2, seed=8)
-    np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
+    for gain in (0, 2):  # gain_log2 moved as well: only its name finds it
+        config = SSAConfig(n=5, dk=20, t=2, seed=8, gain_log2=gain)
+        np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
+    assert [start["gain_log2"] for start in double.kernel_starts] == [0, 0, 2]
 
 
 @pytest.mark.usefixtures("pynq")
@@ -267,6 +273,63 @@ def test_n_above_the_kernels_limit_is_refused(tmp_path: Path) -> None:
     assert double.transfers == [] and len(double.kernel_starts) == 1
 
 
+@pytest.mark.parametrize("missing", [("gain_log2",), ("gain_log2", "tile")], ids=["v1", "v1_untiled"])
+def test_v1_overlay_refuses_a_gain_before_any_transfer_and_runs_gain_0(double: Any, tmp_path: Path, missing: tuple[str, ...]) -> None:
+    """An overlay built for contract v1: its .hwh lists no `gain_log2` and its kernel reports version 1.
+    The driver probes gain_log2_max = 0, refuses gain 1..4 (run and raw call) with a ConfigError that
+    names the fix before any transfer or register write, and runs gain 0 bit-exact without writing a
+    gain register."""
+    from ssa.backends.board.simulated import SimulatedBoard, write_overlay
+
+    offsets = {name: offset for name, offset in REGISTER_OFFSETS.items() if not name.startswith(missing)}
+    double = SimulatedBoard(double.csim, register_offsets=offsets)
+    backend = PynqBackend(write_overlay(tmp_path, register_offsets=offsets), device=double)
+    assert (backend.board.version, backend.limits.gain_log2_max) == (1, 0)
+    q, k, v = spikes(np.random.default_rng(4), (3, 2, 1, 40, 16))
+    for gain in range(1, GAIN_LOG2_MAX + 1):
+        with pytest.raises(ConfigError, match=rf"gain_log2={gain} is outside the board's kernel's range 0\.\.0; .*contract v1.*rebuild"):
+            backend.run(q, k, v, SSAConfig(n=40, dk=16, t=3, gain_log2=gain))
+    with pytest.raises(ConfigError, match="gain_log2=2 is outside the kernel of overlay .*range 0..0"):
+        backend.board.call(np.zeros(3 * 3 * 40, np.uint64), 3 * 40, n=40, dk=16, t_steps=3, seed=0, blocks=1, gain_log2=2)
+    with pytest.raises(ConfigError, match="no gain_log2 register .*must be 0, got 1"):
+        backend.board.kernel.start(n=1, dk=1, t_steps=1, seed=0, blocks=0, gain_log2=1)
+    assert double.transfers == [] and len(double.kernel_starts) == 1
+    config = SSAConfig(n=40, dk=16, t=3, seed=6)
+    np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
+    assert "gain_log2" not in double.kernel_starts[-1] and double.kernel_starts[-1]["blocks"] == 2
+
+
+def test_hwh_without_the_gain_register_means_gain_0_whatever_info_says(double: Any, tmp_path: Path) -> None:
+    """A .hwh without `gain_log2` beside a kernel reporting version 2 (files of two builds): the driver
+    cannot write the gain, so it probes gain_log2_max = 0 and refuses a gain rather than drop it."""
+    from ssa.backends.board.simulated import write_overlay
+
+    offsets = {name: offset for name, offset in REGISTER_OFFSETS.items() if name != "gain_log2"}
+    backend = PynqBackend(write_overlay(tmp_path, register_offsets=offsets), device=double)
+    assert (backend.board.version, backend.limits.gain_log2_max) == (2, 0)
+    with pytest.raises(ConfigError, match="gain_log2=1 is outside the board's kernel's range 0..0"):
+        _run_small(backend, gain_log2=1)
+    assert double.transfers == []
+
+
+def test_gain_outside_the_contract_is_refused_before_the_kernel(double: Any, tmp_path: Path) -> None:
+    """The raw call checks the gain against the probed limits (0..4) before any register write; a gain
+    that reaches the kernel anyway (a register write by hand) ends in status bit 7 and no stream traffic."""
+    from ssa.backends.board.driver import Deadline
+    from ssa.backends.board.simulated import write_overlay
+
+    backend = PynqBackend(write_overlay(tmp_path), device=double, timeout_s=FAULT_TIMEOUT_S)
+    words = np.zeros(3 * 2 * 4, np.uint64)
+    with pytest.raises(ConfigError, match=rf"gain_log2={GAIN_LOG2_MAX + 1} is outside the kernel of overlay .*range 0..{GAIN_LOG2_MAX}"):
+        backend.board.call(words, 2 * 4, n=4, dk=16, t_steps=2, seed=0, blocks=1, gain_log2=GAIN_LOG2_MAX + 1)
+    assert double.transfers == [] and len(double.kernel_starts) == 1
+    backend.board.kernel.start(n=4, dk=16, t_steps=2, seed=0, blocks=1, gain_log2=GAIN_LOG2_MAX + 1)
+    backend.board._wait(Deadline(FAULT_TIMEOUT_S), channels=())
+    with pytest.raises(BackendError, match=r"kernel status 0x80: gain_log2 out of range \(0..4\)"):
+        check_status(backend.board.kernel.output("status"), "the kernel")
+    assert double.transfers == [] and double.dma.stream is None
+
+
 def test_overlay_without_tile_register_is_an_untiled_kernel(double: Any, tmp_path: Path) -> None:
     """An overlay from before tiling has no `tile` register: the driver takes its array as N_LIMIT wide."""
     from ssa.backends.board.simulated import SimulatedBoard, write_overlay
@@ -281,18 +344,26 @@ def test_overlay_without_tile_register_is_an_untiled_kernel(double: Any, tmp_pat
 
 @pytest.mark.usefixtures("pynq")
 def test_multiword_rows_on_a_wider_kernel_build(tmp_path: Path) -> None:
-    """D_K = 100 takes two words per row; the driver learns DK_MAX = 128 from the probe."""
+    """D_K = 100 takes two words per row; the driver learns DK_MAX = 256 from the probe. The golden
+    vectors beyond the default build (D_K > 64) run through this double's raw call."""
     if ON_BOARD:
         pytest.skip("needs the board double")
     from ssa.backends.board.simulated import SimulatedBoard, write_overlay
     from ssa.backends.csim import CSimKernel
 
-    wide = Limits(n_max=8, dk_max=128, t_max=4)
+    wide = Limits(n_max=8, dk_max=256, t_max=4)
     backend = PynqBackend(write_overlay(tmp_path), device=SimulatedBoard(CSimKernel.build(wide)))
     assert backend.limits == wide.tiled()
     q, k, v = spikes(np.random.default_rng(9), (3, 2, 1, 7, 100))
     config = SSAConfig(n=7, dk=100, t=3, seed=77)
     np.testing.assert_array_equal(backend.run(q, k, v, config), ssa.run(q, k, v, config))
+    multiword = [read_vector(path) for path in VECTORS if read_vector(path).config.dk > DEFAULT_KERNEL_LIMITS.dk_max]
+    assert multiword, "no golden vector beyond the default build"
+    for vec in multiword:
+        c = vec.config
+        out = backend.board.call(vec.words_in, vec.words_out.size, n=c.n, dk=c.dk, t_steps=c.t, seed=c.seed,
+                                 blocks=vec.blocks, gain_log2=c.gain_log2)
+        np.testing.assert_array_equal(out, vec.words_out, err_msg=vec.name)
 
 
 @pytest.mark.board
@@ -326,9 +397,9 @@ def _faulty_backend(double: Any, tmp_path: Path, **faults: Any) -> PynqBackend:
     return backend
 
 
-def _run_small(backend: PynqBackend, dk: int = 16) -> np.ndarray:
+def _run_small(backend: PynqBackend, dk: int = 16, gain_log2: int = 0) -> np.ndarray:
     q, k, v = spikes(np.random.default_rng(0), (2, 4, dk))
-    return backend.run(q, k, v, SSAConfig(n=4, dk=dk, t=2))
+    return backend.run(q, k, v, SSAConfig(n=4, dk=dk, t=2, gain_log2=gain_log2))
 
 
 @pytest.mark.parametrize(("channel", "bit", "name"), [("MM2S", 0x20, "DMASlvErr"), ("S2MM", 0x40, "DMADecErr"), ("S2MM", 0x10, "DMAIntErr")])
@@ -475,9 +546,9 @@ def test_ssa_works_without_pynq() -> None:
 
 @pytest.mark.usefixtures("pynq")
 def test_driver_uses_the_spec_register_names() -> None:
-    from ssa.backends.board.driver import KERNEL_REGISTERS, VALID_REGISTERS
+    from ssa.backends.board.driver import GAIN_REGISTER, KERNEL_REGISTERS, TILE_REGISTER, VALID_REGISTERS
 
-    assert set(KERNEL_REGISTERS) | set(VALID_REGISTERS.values()) <= set(REGISTER_OFFSETS)
+    assert set(KERNEL_REGISTERS) | set(VALID_REGISTERS.values()) | {TILE_REGISTER, GAIN_REGISTER} <= set(REGISTER_OFFSETS)
 
 
 def test_registry_names_and_errors() -> None:
@@ -493,6 +564,28 @@ def test_verify_agreeing_backends() -> None:
     assert result.exit_code == 0, result.output
     assert "bit-exact: 3/3 blocks agree" in result.output
     assert [line.split()[0] for line in result.output.splitlines()[2:4]] == ["csim", "emulate"]
+
+
+def test_verify_with_an_encoder_gain() -> None:
+    """`ssa verify --gain-log2 g`: the csim kernel against the emulator with gain g (default 0)."""
+    result = CliRunner().invoke(main, ["verify", "--backend", "csim", "--gain-log2", "2", "--blocks", "3", "--n", "40", "--t", "3"])
+    assert result.exit_code == 0, result.output
+    assert "gain=2^2" in result.output.splitlines()[0] and "bit-exact: 3/3 blocks agree" in result.output
+    assert "gain=2^0" in CliRunner().invoke(main, ["verify", "--blocks", "1", "--n", "4", "--t", "2"]).output
+
+
+def test_verify_refuses_a_gain_on_a_v1_overlay(double: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ssa.backends.board.simulated import SimulatedBoard, write_overlay
+
+    offsets = {name: offset for name, offset in REGISTER_OFFSETS.items() if name != "gain_log2"}
+    bit = write_overlay(tmp_path, register_offsets=offsets)
+    v1 = SimulatedBoard(double.csim, register_offsets=offsets)
+    monkeypatch.setitem(BACKENDS, "pynq", lambda **options: PynqBackend(device=v1, **options))
+    args = ["verify", "--backend", "pynq", "--bitstream", str(bit), "--blocks", "2", "--n", "8", "--t", "2"]
+    refused = CliRunner().invoke(main, [*args, "--gain-log2", "1"])
+    assert refused.exit_code == 1 and "ConfigError: gain_log2=1 is outside the board's kernel's range 0..0" in refused.output
+    assert v1.transfers == []
+    assert CliRunner().invoke(main, args).exit_code == 0
 
 
 def test_verify_tiled_blocks_on_both_array_sizes() -> None:
@@ -537,6 +630,8 @@ def test_verify_drives_the_pynq_backend(double: Any, tmp_path: Path, monkeypatch
     (["--bitstream", "x.bit"], 2, "--bitstream only applies to the pynq backend"),
     (["--backend", "fast", "--n-tile", "16"], 2, "--n-tile only applies to the csim backend"),
     (["--n-tile", "0"], 2, "--n-tile"),
+    (["--gain-log2", str(GAIN_LOG2_MAX + 1)], 2, "--gain-log2"),
+    (["--gain-log2", "-1"], 2, "--gain-log2"),
 ])
 def test_verify_usage_errors(args: list[str], code: int, message: str) -> None:
     result = CliRunner().invoke(main, ["verify", *args])

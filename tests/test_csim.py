@@ -1,24 +1,31 @@
-"""The C-simulated HLS kernel agrees with the emulator bit for bit and behaves like the board:
-status bits, TLAST framing, probe calls, stalls on short input."""
+"""The C-simulated HLS kernel agrees with the emulator bit for bit (random blocks with encoder gains
+0..4, every golden vector) and behaves like the board: status bits, TLAST framing, probe calls,
+stalls on short input, a v1 kernel's refusal of a gain."""
 from __future__ import annotations
 
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ssa import run
 from ssa.backends import csim, kernel_calls
-from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS, GAIN_LOG2_MAX, Limits, SSAConfig
 from ssa.errors import BackendError, ConfigError, StreamError
 from ssa.contract.packing import pack_input_stream, stream_word_counts, unpack_output_stream
 from toolchain import require_csim_toolchain
-from ssa.contract.registers import encode_info, encode_tile
+from ssa.contract.registers import STATUS_CONFIG_MASK, encode_info, encode_tile
+from ssa.contract.vectors import read_vector
 
 DK256 = Limits(n_max=32, dk_max=256, t_max=32)
 RANDOM_CASES = 300
 MULTIWORD_EVERY = 5  # every 5th random case runs on the DK_MAX=256 build with D_K > 64
+GAIN_EVERY = 3  # every 3rd random case (offset 1) has an encoder gain 1..4 (contract v2)
+VECTORS = sorted((Path(__file__).parent / "vectors").glob("*.txt"))
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +55,8 @@ def random_case(case: int) -> tuple[Limits, np.ndarray, np.ndarray, np.ndarray, 
     shape = (t, *batch, n, dk)
     q, k, v = ((rng.random(shape) < (rng.random() if density is None else density)).astype(np.uint8) for _ in range(3))
     seed = int(rng.integers(0, 2**32)) if case % 13 else 2**32 - 1  # also wrap block seeds past 2^32
-    return limits, q, k, v, SSAConfig(n=n, dk=dk, t=t, seed=seed)
+    gain = 1 + case // GAIN_EVERY % GAIN_LOG2_MAX if case % GAIN_EVERY == 1 else 0
+    return limits, q, k, v, SSAConfig(n=n, dk=dk, t=t, seed=seed, gain_log2=gain)
 
 
 @pytest.mark.parametrize("case", range(RANDOM_CASES))
@@ -67,6 +75,38 @@ def test_random_cases_cover_the_ranges():
     assert {1, 32} <= {c.t for c in configs}
     assert sum(c[1].ndim == 5 for c in cases) >= 30
     assert any(c[1].sum() == 0 for c in cases) and any(c[1].all() for c in cases)
+    for gain in range(1, GAIN_LOG2_MAX + 1):  # every gain, on both builds, unbatched and batched
+        gained = [c for c in cases if c[4].gain_log2 == gain]
+        assert len(gained) >= 20 and {c[0] for c in gained} == {DK256, DEFAULT_KERNEL_LIMITS}
+        assert {c[1].ndim for c in gained} == {3, 5}
+
+
+def vector_backend(backends: dict[Limits, csim.CSimBackend], path: Path) -> csim.CSimBackend:
+    """The first test build whose maxima hold the golden vector (every committed vector fits one)."""
+    c = read_vector(path).config
+    fitting = [b for limits, b in backends.items() if c.n <= limits.n_max and c.dk <= limits.dk_max and c.t <= limits.t_max]
+    assert fitting, f"{path.name} fits none of the test builds {list(backends)}"
+    return fitting[0]
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+def test_golden_vectors_through_the_raw_kernel(backends, path):
+    """Every golden vector (gains 0..4, tiled, multi-word, several blocks): the vector's registers and
+    stream in, exactly its words out with TLAST on the last, status 0."""
+    vec = read_vector(path)
+    c = vec.config
+    last = np.arange(vec.words_in.size) == vec.words_in.size - 1
+    result = vector_backend(backends, path).kernel.call(vec.words_in, last, n=c.n, dk=c.dk, t_steps=c.t, seed=c.seed,
+                                                        blocks=vec.blocks, gain_log2=c.gain_log2)
+    assert (result.status, result.words_read) == (0, vec.words_in.size)
+    np.testing.assert_array_equal(result.words_out, vec.words_out)
+    assert result.last_out.tolist() == [False] * (vec.words_out.size - 1) + [True]
+
+
+def test_gain_vectors_are_committed():
+    configs = [read_vector(p).config for p in VECTORS]
+    assert {c.gain_log2 for c in configs} == set(range(GAIN_LOG2_MAX + 1))
+    assert any(c.gain_log2 and c.n > DEFAULT_KERNEL_LIMITS.array for c in configs), "no tiled gain vector"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,7 +138,9 @@ def test_probe_ignores_other_registers(kernel):
 @pytest.mark.parametrize("regs,bits", [
     (dict(n=0), 0x01), (dict(n=257), 0x01), (dict(dk=0), 0x02), (dict(dk=65), 0x02),
     (dict(t_steps=0), 0x04), (dict(t_steps=33), 0x04), (dict(blocks=65536), 0x08),
+    (dict(gain_log2=GAIN_LOG2_MAX + 1), 0x80), (dict(gain_log2=2**32 - 1), 0x80), (dict(gain_log2=5, blocks=0), 0x80),
     (dict(n=2**32 - 1, dk=0, t_steps=1000, blocks=2**32 - 1), 0x0F),
+    (dict(n=0, dk=0, t_steps=0, blocks=65536, gain_log2=8), STATUS_CONFIG_MASK),
 ])
 def test_out_of_range_registers_set_status_and_touch_no_stream(kernel, regs, bits):
     words, last = stream_for(1, 2, 4, 8)
@@ -112,6 +154,28 @@ def test_out_of_range_registers_set_status_and_touch_no_stream(kernel, regs, bit
 def test_register_wider_than_32_bits_is_refused(kernel):
     with pytest.raises(ConfigError, match="32-bit"):
         kernel.call(np.zeros(0, np.uint64), np.zeros(0, bool), n=1, dk=1, t_steps=1, seed=2**32, blocks=0)
+    with pytest.raises(ConfigError, match="register gain_log2=-1 does not fit"):
+        kernel.call(np.zeros(0, np.uint64), np.zeros(0, bool), n=1, dk=1, t_steps=1, seed=0, blocks=0, gain_log2=-1)
+
+
+def test_gain_register_changes_the_spikes_and_saturates(kernel):
+    """Same stream, seed and draws: each gain g gives the emulator's spikes for g; the rate grows with g,
+    and all-one input spikes everywhere for every gain (count = M, so count << g >= M)."""
+    rng = np.random.default_rng(8)
+    q, k, v = ((rng.random((3, 2, 9, 24)) < 0.3).astype(np.uint8) for _ in range(3))
+    words, last = pack_input_stream(q, k, v), np.arange(3 * 2 * 3 * 9) == 3 * 2 * 3 * 9 - 1
+    rates = []
+    for gain in range(GAIN_LOG2_MAX + 1):
+        result = kernel.call(words, last, n=9, dk=24, t_steps=3, seed=5, blocks=2, gain_log2=gain)
+        expected = run(*(x[:, None] for x in (q, k, v)), SSAConfig(9, 24, 3, seed=5, gain_log2=gain))
+        attn = unpack_output_stream(result.words_out, 2, 3, 9, 24)
+        np.testing.assert_array_equal(attn, expected[:, 0])
+        rates.append(attn.mean())
+    assert rates == sorted(rates) and rates[0] < rates[-1]
+    ones = np.ones((2, 1, 4, 8), np.uint8)
+    words, last = pack_input_stream(ones, ones, ones), np.arange(2 * 3 * 4) == 2 * 3 * 4 - 1
+    for gain in range(GAIN_LOG2_MAX + 1):
+        assert (kernel.call(words, last, n=4, dk=8, t_steps=2, seed=1, blocks=1, gain_log2=gain).words_out == 0xFF).all()
 
 
 def test_nonzero_padding_is_flagged_after_a_full_run(kernel):
@@ -212,6 +276,21 @@ def test_backend_checks_config_against_the_kernel_before_calling(backends, monke
     q, k, v = spikes((config.t, config.n, config.dk))
     with pytest.raises(ConfigError, match=rf"{field}=\d+ is outside the C-simulated kernel's range {maximum}"):
         backend.run(q, k, v, config)
+
+
+def test_a_v1_kernel_refuses_a_gain_before_any_call_and_runs_gain_0(backends):
+    """Limits probed from a contract-v1 kernel (gain_log2_max 0): gain 1..4 is a ConfigError naming the
+    fix before any kernel call; gain 0 runs, bit-exact."""
+    backend = backends[DEFAULT_KERNEL_LIMITS]
+    v1 = replace(backend.limits, gain_log2_max=0)
+    q, k, v = spikes((2, 5, 12))
+    for gain in range(1, GAIN_LOG2_MAX + 1):
+        with pytest.raises(ConfigError, match=rf"gain_log2={gain} is outside a v1 kernel's range 0\.\.0; .*contract v1.*rebuild"):
+            kernel_calls.run_on_kernel(q, k, v, SSAConfig(5, 12, 2, gain_log2=gain), limits=v1, where="a v1 kernel",
+                                       call=lambda *a: pytest.fail("kernel called"))
+    config = SSAConfig(5, 12, 2, seed=4)
+    got = kernel_calls.run_on_kernel(q, k, v, config, limits=v1, where="a v1 kernel", call=partial(backend._call, config))
+    np.testing.assert_array_equal(got, run(q, k, v, config))
 
 
 def test_backend_refuses_ideal_mode(backends):
@@ -340,8 +419,16 @@ def test_clang_builds_the_kernel_and_agrees(monkeypatch):
     assert "-fno-gnu-unique" not in csim.LIBRARY_FLAGS  # g++ only (csim.GCC_LIBRARY_FLAGS)
     rng = np.random.default_rng(12)
     q, k, v = ((rng.random((5, 2, 3, 17, 40)) < 0.4).astype(np.uint8) for _ in range(3))
-    config = SSAConfig(n=17, dk=40, t=5, seed=2**32 - 3)
-    np.testing.assert_array_equal(backend.run(q, k, v, config), run(q, k, v, config))
+    for gain in (0, 3):
+        config = SSAConfig(n=17, dk=40, t=5, seed=2**32 - 3, gain_log2=gain)
+        np.testing.assert_array_equal(backend.run(q, k, v, config), run(q, k, v, config))
+    fits = [p for p in VECTORS if read_vector(p).config.dk <= DEFAULT_KERNEL_LIMITS.dk_max]
+    for path in fits:  # the golden vectors that fit the default build, gains and tiling included
+        vec = read_vector(path)
+        c = vec.config
+        out = backend._call(c, vec.words_in, vec.blocks, c.seed)
+        np.testing.assert_array_equal(out, vec.words_out, err_msg=path.name)
+    assert any(read_vector(p).config.gain_log2 for p in fits)
 
 
 @pytest.mark.parametrize("where", ["file", "under_a_file"])

@@ -1,17 +1,19 @@
-"""The HLS C-simulation testbench (hls/tb_ssa.cpp, compiled by g++) passes every golden vector, and
-hls/run_hls.tcl drives Vitis HLS as documented (checked in tclsh with stub Vitis commands)."""
+"""The HLS C-simulation testbench (hls/tb_ssa.cpp, compiled by g++) passes every golden vector (gains
+0..4 included; a v1 file without `gain=` still reads), and hls/run_hls.tcl drives Vitis HLS as
+documented (checked in tclsh with stub Vitis commands)."""
 from __future__ import annotations
 
 import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS, GAIN_LOG2_MAX, Limits
 from ssa.contract.vectors import read_vector
 from toolchain import require_csim_toolchain
 
@@ -21,6 +23,8 @@ VECTORS = sorted((ROOT / "tests" / "vectors").glob("*.txt"))
 BUILDS = {"default": DEFAULT_KERNEL_LIMITS, "tile16": Limits(n_max=256, dk_max=64, t_max=32, n_tile=16),
           "dk256": Limits(n_max=32, dk_max=256, t_max=32)}
 RUN_TIMEOUT_S = 120
+#: The testbench's own checks before the vectors: the probe call and the refusal of gain_log2 = 5.
+SELF_CHECKS = ("probe", "gain_range")
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +52,27 @@ def fits(limits: Limits, path: Path) -> bool:
 def test_testbench_passes_every_vector_that_fits(testbenches, build):
     code, lines = run_tb(testbenches[build], *map(str, VECTORS))
     assert code == 0, lines
-    assert lines.pop("probe").startswith("PASS")
+    for check in SELF_CHECKS:
+        assert lines.pop(check).startswith("PASS")
     for path in VECTORS:
         name = read_vector(path).name
         expected = "PASS" if fits(BUILDS[build], path) else "SKIP"
         assert lines[name].startswith(expected), lines[name]
+
+
+@pytest.mark.skipif(shutil.which("clang++") is None, reason="clang++ is not installed (apt-get install clang)")
+def test_clang_testbench_passes_every_vector_that_fits(monkeypatch):
+    """The testbench built with CXX=clang++ (default build) gives the same PASS/SKIP lines as g++'s."""
+    from ssa.backends import csim
+
+    monkeypatch.setenv("CXX", "clang++")
+    require_csim_toolchain()
+    assert csim.is_clang(csim.find_compiler())
+    code, lines = run_tb(csim.build_testbench(DEFAULT_KERNEL_LIMITS), *map(str, VECTORS))
+    assert code == 0, lines
+    assert all(lines.pop(check).startswith("PASS") for check in SELF_CHECKS)
+    for path in VECTORS:
+        assert lines[read_vector(path).name].startswith("PASS" if fits(DEFAULT_KERNEL_LIMITS, path) else "SKIP")
 
 
 @pytest.mark.parametrize("build", BUILDS)
@@ -75,12 +95,13 @@ def test_every_vector_runs_on_some_build(testbenches):
         passed |= {name for name, line in run_tb(exe, *map(str, VECTORS))[1].items() if line.startswith("PASS")}
     assert {read_vector(p).name for p in VECTORS} <= passed
     assert any(read_vector(p).config.dk > 64 for p in VECTORS), "no multi-word vector"
+    assert {read_vector(p).config.gain_log2 for p in VECTORS} == set(range(GAIN_LOG2_MAX + 1)), "a gain without a vector"
 
 
 def test_testbench_reads_vector_list_from_environment(testbenches):
     env = dict(os.environ, SSA_VECTORS=f"{VECTORS[0]}:{VECTORS[-1]}")
     code, lines = run_tb(testbenches["dk256"], env=env)
-    assert code == 0 and len(lines) == 3  # probe + two vectors
+    assert code == 0 and len(lines) == len(SELF_CHECKS) + 2
 
 
 def test_testbench_fails_on_a_wrong_expected_word(testbenches, tmp_path):
@@ -93,6 +114,37 @@ def test_testbench_fails_on_a_wrong_expected_word(testbenches, tmp_path):
     code, lines = run_tb(testbenches["default"], str(broken))
     assert code == 1
     assert lines["n4_dk8_t3"].startswith("FAIL") and "output word 1" in lines["n4_dk8_t3"]
+
+
+def edited_vector(tmp_path: Path, name: str, config_line: Callable[[str], str]) -> Path:
+    """A copy of vector `name` whose config line is config_line(old line)."""
+    text = (ROOT / "tests" / "vectors" / f"{name}.txt").read_text().splitlines()
+    at = next(i for i, line in enumerate(text) if line.startswith("config "))
+    text[at] = config_line(text[at])
+    path = tmp_path / f"{name}_{len(list(tmp_path.iterdir()))}.txt"
+    path.write_text("\n".join(text) + "\n")
+    return path
+
+
+def test_testbench_reads_the_gain_and_v1_vectors_without_it(testbenches, tmp_path):
+    """A v1 vector (no `gain=` field) is gain 0 and passes; a gain vector with its gain dropped fails
+    (the gain reaches the kernel); gains outside 0..4 and trailing junk are malformed vectors."""
+    def drop(line: str) -> str:
+        return re.sub(r" gain=\d+$", "", line)
+
+    cases = {
+        edited_vector(tmp_path, "n4_dk8_t3", drop): ("n4_dk8_t3", "PASS"),
+        edited_vector(tmp_path, "n8_dk16_t4_gain1", drop): ("n8_dk16_t4_gain1", "FAIL"),
+        edited_vector(tmp_path, "n8_dk16_t4_gain1", lambda line: line.replace("gain=1", "gain=5")): (None, "FAIL"),
+        edited_vector(tmp_path, "n8_dk16_t4_gain1", lambda line: line + " extra=1"): (None, "FAIL"),
+    }
+    done = subprocess.run([str(testbenches["default"]), *map(str, cases)], capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    assert done.returncode == 1
+    outcomes = dict(reversed(line.split(":")[0].split(" ", 1)) for line in done.stdout.splitlines()[1:-1])
+    for path, (name, outcome) in cases.items():
+        assert outcomes[name or str(path)] == outcome, done.stdout
+    assert "gain=5 is outside the contract's 0..4" in done.stdout
+    assert "malformed config line" in done.stdout and "extra=1" in done.stdout
 
 
 def test_testbench_without_vectors_is_a_usage_error(testbenches):
@@ -149,6 +201,7 @@ def test_run_hls_tcl_default_flow(tmp_path):
     export = calls(out, "export_design")
     assert len(export) == 1
     assert re.search(r"-format ip_catalog -vendor xilinx.com -library hls -ipname ssa_top -version 1.0", export[0])
+    assert "contract v2" in export[0]  # the IP's description names the contract its kernel implements
 
 
 def test_run_hls_tcl_takes_tclargs(tmp_path):

@@ -1,5 +1,6 @@
 """Blocks larger than the SAU array: the C-simulated kernel tiles N up to N_LIMIT and stays bit-exact
-with the untiled emulator, on a 16 x 16 and a 32 x 32 array (docs/spec.md section 8)."""
+with the untiled emulator, on a 16 x 16 and a 32 x 32 array (docs/spec.md section 8), for every
+encoder gain of contract v2."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from ssa import run
-from ssa.contract.config import DEFAULT_KERNEL_LIMITS, Limits, SSAConfig
+from ssa.contract.config import DEFAULT_KERNEL_LIMITS, GAIN_LOG2_MAX, Limits, SSAConfig
 from ssa.contract.packing import pack_input_stream
 from ssa.backends import kernel_calls
 from ssa.cost.latency import estimate
@@ -48,7 +49,8 @@ def sizes(limits: Limits) -> list[int]:
 
 def case(limits: Limits, index: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, SSAConfig]:
     """Random Q, K, V and config for N = n: D_K up to DK_MAX (the maximum every third case), T and
-    batch as large as the budget allows, density random (all-zero and all-one now and then)."""
+    batch as large as the budget allows, density random (all-zero and all-one now and then), encoder
+    gain 0..GAIN_LOG2_MAX in turn."""
     rng = np.random.default_rng([limits.array, limits.dk_max, index, n])
     dk = limits.dk_max if index % 3 == 0 else int(rng.integers(1, limits.dk_max + 1))
     tiles = -(-n // limits.array)
@@ -57,7 +59,8 @@ def case(limits: Limits, index: int, n: int) -> tuple[np.ndarray, np.ndarray, np
     batch = (2, 2) if index % 4 == 1 and affordable >= 4 * t else ()
     density = {0: 0.0, 7: 1.0}.get(index % 11, float(rng.random()))
     q, k, v = ((rng.random((t, *batch, n, dk)) < density).astype(np.uint8) for _ in range(3))
-    return q, k, v, SSAConfig(n=n, dk=dk, t=t, seed=int(rng.integers(0, 2**32)))
+    gain = index % (GAIN_LOG2_MAX + 1)
+    return q, k, v, SSAConfig(n=n, dk=dk, t=t, seed=int(rng.integers(0, 2**32)), gain_log2=gain)
 
 
 @pytest.mark.parametrize("build", BUILDS)
@@ -76,17 +79,20 @@ def test_cases_cover_what_tiling_must_get_right():
         assert {1, limits.array - 1, limits.array, limits.array + 1, limits.n_max} <= ns
         assert any(c.n % limits.array for c in configs if c.n > limits.array), "N not a multiple of the tile"
         assert max(c.dk for c in configs) == limits.dk_max and len({c.t for c in configs}) >= 3
+        assert {c.gain_log2 for c in configs if c.n > limits.array} == set(range(GAIN_LOG2_MAX + 1)), "every gain tiled"
     assert {64, 197, 256} <= set(sizes(TILE16)) and case(NARROW, 0, 48)[3].dk == 128 > 64
 
 
 def test_one_block_gives_the_same_spikes_on_every_build_that_holds_it(backends):
-    """Stream ids do not depend on the build (spec section 4): N = 40 on 16 x 16, 32 x 32 and the narrow build."""
+    """Stream ids do not depend on the build (spec section 4): N = 40 on 16 x 16, 32 x 32 and the narrow
+    build, without and with a gain."""
     rng = np.random.default_rng(40)
     q, k, v = ((rng.random((3, 40, 64)) < 0.5).astype(np.uint8) for _ in range(3))
-    config = SSAConfig(n=40, dk=64, t=3, seed=123)
-    outputs = [backends[name].run(q, k, v, config) for name in BUILDS]
-    for out in outputs:
-        np.testing.assert_array_equal(out, outputs[0])
+    for gain in (0, 2):
+        config = SSAConfig(n=40, dk=64, t=3, seed=123, gain_log2=gain)
+        outputs = [backends[name].run(q, k, v, config) for name in BUILDS]
+        for out in outputs:
+            np.testing.assert_array_equal(out, outputs[0])
 
 
 def test_probe_reports_tile_and_limit(backends):

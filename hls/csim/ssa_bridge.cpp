@@ -23,7 +23,7 @@ constexpr int KERNEL_EXCEPTION = 4; // anything else thrown inside the kernel
 struct Call {
   ssa::axis_t* in;
   ssa::axis_t* out;
-  uint32_t n, dk, t_steps, seed, blocks;
+  uint32_t n, dk, t_steps, seed, blocks, gain_log2;
   ssa::reg_t status, info, tile;
   int result;
 };
@@ -32,7 +32,7 @@ void* run_kernel(void* arg) {
   Call& call = *static_cast<Call*>(arg);
   try {
     ssa_top(*call.in, *call.out, call.n, call.dk, call.t_steps, call.seed, call.blocks,
-            &call.status, &call.info, &call.tile);
+            &call.status, &call.info, &call.tile, call.gain_log2);
     call.result = OK;
   } catch (const hls::csim::empty_stream_read&) {
     call.result = INPUT_EXHAUSTED;
@@ -52,11 +52,12 @@ extern "C" {
 
 /// Run ssa_top on n_in input words (TLAST flags in last_in); copy at most capacity_out output words
 /// to words_out/last_out. *n_out is the number the kernel wrote, *n_read the input words it read;
-/// *status, *info and *tile are the output registers.
+/// *status, *info and *tile are the output registers; n ... gain_log2 the input registers.
 int ssa_csim_call(const uint64_t* words_in, const uint8_t* last_in, uint64_t n_in,
                   uint64_t* words_out, uint8_t* last_out, uint64_t capacity_out, uint64_t* n_out,
                   uint64_t* n_read, uint32_t n, uint32_t dk, uint32_t t_steps, uint32_t seed,
-                  uint32_t blocks, uint32_t* status, uint32_t* info, uint32_t* tile) {
+                  uint32_t blocks, uint32_t gain_log2, uint32_t* status, uint32_t* info,
+                  uint32_t* tile) {
   ssa::axis_t in("in_stream"), out("out_stream");
   for (uint64_t i = 0; i < n_in; ++i) {
     ssa::beat_t beat;
@@ -66,7 +67,7 @@ int ssa_csim_call(const uint64_t* words_in, const uint8_t* last_in, uint64_t n_i
     beat.last = last_in[i] ? 1 : 0;
     in.write(beat);
   }
-  Call call = {&in, &out, n, dk, t_steps, seed, blocks, 0, 0, 0, THREAD_FAILED};
+  Call call = {&in, &out, n, dk, t_steps, seed, blocks, gain_log2, 0, 0, 0, THREAD_FAILED};
   pthread_attr_t attr;
   pthread_t thread;
   const std::size_t stack = 2 * block_buffer_bytes() + (std::size_t(16) << 20);

@@ -5,8 +5,8 @@ Xilinx ap_int headers from the installed hls4ml package, and `hls/csim/` supplie
 `hls_stream.h` / `ap_axi_sdata.h` stand-ins. Each build (sources + compiler + flags + maxima) is
 compiled once into a uniquely named shared library in a cache directory and reused.
 
-`CSimKernel.call` is the raw kernel, exactly what the board sees (words and TLAST in, words, TLAST,
-status and info out); `CSimBackend.run` drives it the way the board driver does.
+`CSimKernel.call` is the raw kernel, exactly what the board sees (registers, words and TLAST in,
+words, TLAST, status and info out); `CSimBackend.run` drives it the way the board driver does.
 """
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ GCC_LIBRARY_FLAGS = ("-fno-gnu-unique",)
 TESTBENCH_FLAGS = ("-O2", "-std=c++17", "-pthread", "-Wno-unknown-pragmas")
 COMPILE_TIMEOUT_S = 600
 REGISTER_MAX = 2**32 - 1
+#: The kernel's input registers in the order of ssa_csim_call's arguments (hls/csim/ssa_bridge.cpp).
+INPUT_REGISTERS = ("n", "dk", "t_steps", "seed", "blocks", "gain_log2")
 
 # Return codes of ssa_csim_call (hls/csim/ssa_bridge.cpp).
 _OK, _INPUT_EXHAUSTED, _OUTPUT_OVERFLOW, _THREAD_FAILED, _KERNEL_EXCEPTION = range(5)
@@ -210,9 +212,10 @@ class CSimKernel:
         self._call = self._lib.ssa_csim_call
         self._call.restype = ctypes.c_int
         self._call.argtypes = [u64p, u8p, ctypes.c_uint64, u64p, u8p, ctypes.c_uint64,
-                               u64p, u64p, *[ctypes.c_uint32] * 5, u32p, u32p, u32p]
+                               u64p, u64p, *[ctypes.c_uint32] * len(INPUT_REGISTERS), u32p, u32p, u32p]
         self._lock = threading.Lock()  # the kernel has state (like the hardware): one call at a time
-        probe = self._run(np.zeros(0, np.uint64), np.zeros(0, np.uint8), dict(n=1, dk=1, t_steps=1, seed=0, blocks=0), 0)
+        probe_regs = dict.fromkeys(INPUT_REGISTERS, 0) | dict(n=1, dk=1, t_steps=1)  # blocks = 0
+        probe = self._run(np.zeros(0, np.uint64), np.zeros(0, np.uint8), probe_regs, 0)
         if probe.status != 0 or probe.words_out.size or probe.words_read:
             raise BackendError(f"{library}: a probe call (blocks=0) must give status 0 and no stream traffic, got {probe}")
         self.limits, version = decode_info(probe.info, probe.tile)
@@ -231,14 +234,15 @@ class CSimKernel:
             return cls._built[library]
 
     def call(self, words_in: np.ndarray, last_in: np.ndarray, *, n: int, dk: int, t_steps: int, seed: int,
-             blocks: int) -> KernelResult:
+             blocks: int, gain_log2: int = 0) -> KernelResult:
         """Write the registers, stream words_in (TLAST from last_in) through ssa_top, return what came out.
 
-        Raises StreamError if the kernel reads past the last input word: on the board that read
-        never completes (a DMA stall or a transfer shorter than the registers announce).
+        `gain_log2` is the contract-v2 register (0: the v1 encoders). Raises StreamError if the kernel
+        reads past the last input word: on the board that read never completes (a DMA stall or a
+        transfer shorter than the registers announce).
         """
-        regs = {name: _register(name, value) for name, value in
-                (("n", n), ("dk", dk), ("t_steps", t_steps), ("seed", seed), ("blocks", blocks))}
+        values = dict(n=n, dk=dk, t_steps=t_steps, seed=seed, blocks=blocks, gain_log2=gain_log2)
+        regs = {name: _register(name, values[name]) for name in INPUT_REGISTERS}
         words, last = _as_stream(words_in, last_in)
         # A run that reads all its input writes a third as many words; a short one stalls earlier.
         return self._run(words, last, regs, min(self._output_words(regs), words.size // 3))
@@ -250,7 +254,7 @@ class CSimKernel:
         with self._lock:
             code = self._call(_ptr(words, ctypes.c_uint64), _ptr(last, ctypes.c_uint8), words.size,
                               _ptr(words_out, ctypes.c_uint64), _ptr(last_out, ctypes.c_uint8), capacity,
-                              ctypes.byref(n_out), ctypes.byref(n_read), *regs.values(),
+                              ctypes.byref(n_out), ctypes.byref(n_read), *(regs[name] for name in INPUT_REGISTERS),
                               ctypes.byref(status), ctypes.byref(info), ctypes.byref(tile))
         if code == _INPUT_EXHAUSTED:
             raise StreamError(
@@ -269,7 +273,7 @@ class CSimKernel:
     def _output_words(self, regs: dict[str, int]) -> int:
         """Output words of a call with these registers: none when the kernel will refuse them."""
         n, dk, t, blocks = regs["n"], regs["dk"], regs["t_steps"], regs["blocks"]
-        if blocks > BLOCKS_MAX:
+        if blocks > BLOCKS_MAX or regs["gain_log2"] > self.limits.gain_log2_max:
             return 0
         if not (1 <= n <= self.limits.n_max and 1 <= dk <= self.limits.dk_max and 1 <= t <= self.limits.t_max):
             return 0
@@ -321,7 +325,7 @@ class CSimBackend:
         last = np.zeros(words.size, bool)
         last[-1] = True
         result = self.kernel.call(words, last, n=config.n, dk=config.dk, t_steps=config.t,
-                                  seed=seed, blocks=blocks)
+                                  seed=seed, blocks=blocks, gain_log2=config.gain_log2)
         check_status(result.status, "csim kernel")
         if result.words_read != words.size:
             raise StreamError(f"the kernel read {result.words_read} of {words.size} input words; the rest would stall the DMA")

@@ -53,13 +53,17 @@ def blocks_within_cycles(config: SSAConfig, limits: Limits, max_cycles: int) -> 
 def run_on_kernel(q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SSAConfig, *, limits: Limits, where: str,
                   call: KernelCall, max_bytes: int = DMA_MAX_BYTES, max_call_cycles: int | None = None) -> np.ndarray:
     """Attn spikes shaped like q, computed by kernel calls of at most `max_bytes` of input each and,
-    if given, at most `max_call_cycles` kernel clocks each (by the latency model of `limits`)."""
+    if given, at most `max_call_cycles` kernel clocks each (by the latency model of `limits`).
+
+    The configuration (sizes and gain) is checked against `limits` before any call: `call` runs
+    `config.gain_log2` only on a kernel whose limits allow it."""
     config = check_config(config)
     if config.mode != "lfsr":
         raise ConfigError(f"{where} is the hardware kernel, which only has mode='lfsr' (got {config.mode!r}); "
                           "use the emulator (ssa.run) for mode='ideal'")
     q4, k4, v4, _ = check_block_inputs(q, k, v, config)
     limits.check(config.n, config.dk, config.t, where)
+    limits.check_gain(config.gain_log2, where)  # a contract-v1 kernel has no gain (gain_log2_max 0)
     step = blocks_per_call(config, max_bytes)
     if max_call_cycles is not None:
         step = min(step, blocks_within_cycles(config, limits, max_call_cycles))

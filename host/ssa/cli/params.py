@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from ssa.contract.config import GAIN_LOG2_MAX
+
 
 class FiniteFloat(click.FloatRange):
     """A float in [min, max] (bounds optional, open with min_open/max_open) that is neither NaN nor ±inf."""
@@ -28,6 +30,8 @@ class FiniteFloat(click.FloatRange):
 
 #: A probability: a spike density in [0, 1].
 PROBABILITY = FiniteFloat(0.0, 1.0)
+#: The encoders' gain exponent g of contract v2 (docs/spec.md section 3): 0 .. GAIN_LOG2_MAX.
+GAIN_LOG2 = click.IntRange(0, GAIN_LOG2_MAX)
 
 
 class NonEmptyPath(click.Path):

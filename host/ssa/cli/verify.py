@@ -9,7 +9,7 @@ import click
 import numpy as np
 
 from ssa.backends import available_backends, get_backend
-from ssa.cli.params import PROBABILITY, NonEmptyPath
+from ssa.cli.params import GAIN_LOG2, PROBABILITY, NonEmptyPath
 from ssa.contract.config import DEFAULT_KERNEL_LIMITS, SSAConfig
 from ssa.contract.registers import BLOCKS_MAX
 from ssa.errors import ConfigError
@@ -62,13 +62,15 @@ def first_difference(a: np.ndarray, b: np.ndarray, block: int) -> str:
 @click.option("--t", "t", default=10, show_default=True, help="time steps T")
 @click.option("--seed", default=1, show_default=True, help="user seed (0..2^32-1); also seeds the random spikes")
 @click.option("--density", default=0.3, show_default=True, type=PROBABILITY, help="spike rate of Q, K, V")
+@click.option("--gain-log2", "gain_log2", default=0, show_default=True, type=GAIN_LOG2,
+              help="encoder gain exponent g (contract v2: spikes where u < count << g); a v1 kernel takes only 0")
 @click.option("--bitstream", default=None, type=NonEmptyPath(dir_okay=False),
               help="overlay .bit for the pynq backend (default: $SSA_BITSTREAM, ./ssa.bit, <pynq>/overlays/ssa/ssa.bit)")
 @click.option("--n-tile", "n_tile", default=None, type=click.IntRange(1, DEFAULT_KERNEL_LIMITS.n_max),
               help=f"SAU array side of the csim build (default {DEFAULT_KERNEL_LIMITS.n_tile}; blocks of N up to "
                    f"{DEFAULT_KERNEL_LIMITS.n_max} run in tiles of it)")
 def verify(backend: str, against: str, blocks: int, n: int, dk: int, t: int, seed: int, density: float,
-           bitstream: str | None, n_tile: int | None) -> None:
+           gain_log2: int, bitstream: str | None, n_tile: int | None) -> None:
     """Run K random blocks through two backends; exit 1 unless every block agrees bit for bit."""
     if backend == against:
         raise click.UsageError(f"--backend and --against both name {backend!r}; compare two different backends")
@@ -76,7 +78,7 @@ def verify(backend: str, against: str, blocks: int, n: int, dk: int, t: int, see
         raise click.UsageError("--bitstream only applies to the pynq backend")
     if n_tile is not None and "csim" not in (backend, against):
         raise click.UsageError("--n-tile only applies to the csim backend")
-    config = SSAConfig(n=n, dk=dk, t=t, seed=seed)
+    config = SSAConfig(n=n, dk=dk, t=t, seed=seed, gain_log2=gain_log2)
     spikes = 3 * t * blocks * n * dk
     if spikes > MAX_SPIKES:
         raise ConfigError(f"--blocks {blocks} of N={n} D_K={dk} T={t} would generate {spikes} spikes (over {MAX_SPIKES}); "
@@ -89,7 +91,8 @@ def verify(backend: str, against: str, blocks: int, n: int, dk: int, t: int, see
             options["limits"] = replace(DEFAULT_KERNEL_LIMITS, n_tile=n_tile)
         results[name] = timed_run(name, options, q, k, v, config)
 
-    click.echo(f"SSA verify: {backend} against {against}, {blocks} random block(s) N={n} D_K={dk} T={t} seed={seed} density={density}")
+    click.echo(f"SSA verify: {backend} against {against}, {blocks} random block(s) N={n} D_K={dk} T={t} seed={seed} "
+               f"density={density} gain=2^{gain_log2}")
     click.echo(f"{'backend':<10}{'total ms':>12}{'per block µs':>15}  (after an untimed warm-up call)")
     for name, (_, seconds, _) in results.items():
         click.echo(f"{name:<10}{seconds * 1e3:>12.2f}{seconds * 1e6 / blocks:>15.1f}")

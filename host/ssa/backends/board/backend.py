@@ -1,8 +1,9 @@
 """The `pynq` backend: SSA blocks on a PYNQ-Z2/Z1 through the overlay built in overlay/.
 
 Same interface as the other backends (`run(q, k, v, config)` on [T, N, D_K] or [T, B, H, N, D_K]
-spikes, mode "lfsr"). PYNQ is imported only when a backend is created (`ssa.backends.board.driver`), so this
-module and `import ssa` work on machines without it.
+spikes, mode "lfsr"; a `config.gain_log2` other than 0 only on an overlay whose kernel has that
+register, contract v2). PYNQ is imported only when a backend is created (`ssa.backends.board.driver`),
+so this module and `import ssa` work on machines without it.
 
 A batch of B·H blocks becomes as few kernel calls as the DMA transfer limit (2^26 − 1 bytes with the
 overlay's 26-bit length registers), the buffer cap and the 16-bit `blocks` register allow; call c
@@ -108,7 +109,8 @@ class PynqBackend:
         """Attn spikes (uint8) shaped like q: [T, N, D_K] or [T, B, H, N, D_K]."""
         def call(words: np.ndarray, blocks: int, seed: int) -> np.ndarray:
             out_words = stream_word_counts(blocks, config.t, config.n, config.dk)[1]
-            return self.board.call(words, out_words, n=config.n, dk=config.dk, t_steps=config.t, seed=seed, blocks=blocks)
+            return self.board.call(words, out_words, n=config.n, dk=config.dk, t_steps=config.t, seed=seed, blocks=blocks,
+                                   gain_log2=config.gain_log2)
 
         max_bytes = min(self.board.max_transfer_bytes, self.max_buffer_bytes)
         return run_on_kernel(q, k, v, config, limits=self.limits, where="the board's kernel", call=call, max_bytes=max_bytes,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from ssa.contract.registers import (
 )
 from ssa.errors import (
     BackendError,
+    ConfigError,
     DMAError,
     KernelTimeoutError,
     OverlayError,
@@ -41,6 +43,9 @@ DMA_VLNV = "xilinx.com:ip:axi_dma:7.1"
 KERNEL_REGISTERS = ("CTRL", "n", "dk", "t_steps", "seed", "blocks", "status", "info")
 #: Read when the .hwh lists it: N_TILE - 1 of a tiled kernel; an older, untiled kernel has none.
 TILE_REGISTER = "tile"
+#: Written when the .hwh lists it: the encoders' gain exponent (contract v2). A v1 overlay has none,
+#: so its gain is 0 (the probed Limits say gain_log2_max = 0 and every other gain is refused).
+GAIN_REGISTER = "gain_log2"
 #: ap_vld companions of the output registers: checked when the .hwh lists them (clear on read).
 VALID_REGISTERS = {"status": "status_ctrl", "info": "info_ctrl", "tile": "tile_ctrl"}
 
@@ -111,11 +116,22 @@ class SSAKernel(DefaultIP):
         """The CTRL register (reading it clears ap_done)."""
         return self.read_register("CTRL")
 
-    def start(self, *, n: int, dk: int, t_steps: int, seed: int, blocks: int) -> None:
-        """Write the argument registers by name, then set ap_start."""
+    @property
+    def has_gain(self) -> bool:
+        """Whether the kernel has the `gain_log2` register (contract v2)."""
+        return GAIN_REGISTER in self.offsets
+
+    def start(self, *, n: int, dk: int, t_steps: int, seed: int, blocks: int, gain_log2: int = 0) -> None:
+        """Write the argument registers by name (`gain_log2` where the kernel has it), then set ap_start."""
+        if gain_log2 and not self.has_gain:
+            raise ConfigError(f"{self.name} has no {GAIN_REGISTER} register (an overlay built for contract v1), "
+                              f"so gain_log2 must be 0, got {gain_log2}; rebuild the overlay from this release")
         if not self.control() & CTRL_AP_IDLE:
             raise BackendError(f"{self.name} is busy (ap_idle clear): a previous call did not finish; create a new PynqBackend")
-        for name, value in (("n", n), ("dk", dk), ("t_steps", t_steps), ("seed", seed), ("blocks", blocks)):
+        registers = {"n": n, "dk": dk, "t_steps": t_steps, "seed": seed, "blocks": blocks}
+        if self.has_gain:
+            registers[GAIN_REGISTER] = gain_log2
+        for name, value in registers.items():
             self.write_register(name, value)
         self.write_register("CTRL", CTRL_AP_START)
 
@@ -237,7 +253,11 @@ class BoardKernel:
         return int(CALL_DEADLINE_SHARE * self.timeout_s * SLOWEST_CLOCK_MHZ * 1e6)
 
     def probe(self) -> tuple[Limits, int]:
-        """One call with blocks = 0 (spec section 7): the synthesized parameters and contract version."""
+        """One call with blocks = 0 (spec section 7): the synthesized parameters and contract version.
+
+        A kernel without the `gain_log2` register gets `gain_log2_max = 0` (whatever its `info` says:
+        a gain it cannot be given is refused before any transfer, never dropped).
+        """
         self._guard()
         self.kernel.start(n=1, dk=1, t_steps=1, seed=0, blocks=0)
         self._wait(Deadline(self.timeout_s), channels=())
@@ -245,11 +265,18 @@ class BoardKernel:
         tile = self.kernel.output(TILE_REGISTER) if TILE_REGISTER in self.kernel.offsets else None
         limits, version = decode_info(self.kernel.output("info"), tile)
         check_version(version, f"the kernel of overlay {self.overlay.bitfile_name}")
+        if not self.kernel.has_gain:
+            limits = replace(limits, gain_log2_max=0)
         return limits, version
 
-    def call(self, words: np.ndarray, out_words: int, *, n: int, dk: int, t_steps: int, seed: int, blocks: int) -> np.ndarray:
-        """Send `words` (uint64) through the kernel; return its `out_words` output words (a copy)."""
+    def call(self, words: np.ndarray, out_words: int, *, n: int, dk: int, t_steps: int, seed: int, blocks: int,
+             gain_log2: int = 0) -> np.ndarray:
+        """Send `words` (uint64) through the kernel; return its `out_words` output words (a copy).
+
+        ConfigError before any transfer if the kernel cannot take `gain_log2` (a v1 kernel: only 0).
+        """
         self._guard()
+        self.limits.check_gain(gain_log2, f"the kernel of overlay {self.overlay.bitfile_name}")
         in_bytes, out_bytes = 8 * words.size, 8 * out_words
         for what, size in (("input", in_bytes), ("output", out_bytes)):
             if size > self.max_transfer_bytes:
@@ -258,7 +285,7 @@ class BoardKernel:
         self._out = self._ensure(self._out, out_words)
         self._in[: words.size] = words
         send, recv = self.dma.sendchannel, self.dma.recvchannel
-        self.kernel.start(n=n, dk=dk, t_steps=t_steps, seed=seed, blocks=blocks)
+        self.kernel.start(n=n, dk=dk, t_steps=t_steps, seed=seed, blocks=blocks, gain_log2=gain_log2)
         recv.transfer(self._out, nbytes=out_bytes)  # armed before any output can appear
         send.transfer(self._in, nbytes=in_bytes)  # flushes the input from the CPU cache
         self._wait(Deadline(self.timeout_s), channels=("MM2S", "S2MM"))
@@ -270,7 +297,8 @@ class BoardKernel:
                 f"S2MM received {recv.transferred} bytes, expected {out_bytes}: the kernel's output stream "
                 "ended (TLAST) early; check the kernel build against this runtime"
             )
-        check_status(self.kernel.output("status"), f"{self.kernel.name} call (n={n}, dk={dk}, t={t_steps}, blocks={blocks})")
+        check_status(self.kernel.output("status"),
+                     f"{self.kernel.name} call (n={n}, dk={dk}, t={t_steps}, blocks={blocks}, gain_log2={gain_log2})")
         return np.array(self._out[:out_words])
 
     def close(self) -> None:

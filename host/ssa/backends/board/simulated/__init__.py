@@ -14,8 +14,10 @@ flush/invalidate call back into the device. Below that line the double models:
   its buffer with TLAST on the last beat; S2MM writes up to LENGTH bytes and completes only on TLAST,
   LENGTH then reading back the bytes written; error bits halt the channel;
 - the SSA kernel's AXI-Lite block (ap_ctrl_hs, clear-on-read ap_done and ap_vld), which hands the
-  bytes MM2S streams to the C-simulated kernel (`ssa.backends.csim.CSimKernel.call`) and what it returns,
-  TLAST included, to S2MM;
+  registers and the bytes MM2S streams to the C-simulated kernel (`ssa.backends.csim.CSimKernel.call`)
+  and what it returns, TLAST included, to S2MM. Older overlays are register maps with names left
+  out (`register_offsets` of `write_overlay` and `SimulatedBoard`): without `tile` an untiled kernel,
+  without `gain_log2` a contract-v1 kernel (`info` version 1, encoders without gain);
 - the SLCR clock registers PYNQ programs from the .hwh, as plain memory.
 
 Time advances on every register access (each poll of the driver). Simplifications: one MM2S

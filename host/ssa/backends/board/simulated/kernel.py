@@ -1,4 +1,8 @@
-"""The SSA kernel's AXI-Lite block (ap_ctrl_hs) around the C-simulated kernel."""
+"""The SSA kernel's AXI-Lite block (ap_ctrl_hs) around the C-simulated kernel.
+
+A register map without `gain_log2` models a kernel built before contract v2: its `info` word reports
+version 1 and its encoders run with gain 0 (which is version 1 bit for bit).
+"""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -11,6 +15,7 @@ from ssa.contract.registers import (
     CTRL_AP_IDLE,
     CTRL_AP_READY,
     CTRL_AP_START,
+    encode_info,
 )
 from ssa.errors import StreamError
 
@@ -18,11 +23,19 @@ if TYPE_CHECKING:
     from ssa.backends.board.simulated.device import SimulatedBoard
 
 
+#: Argument registers ssa_top reads at ap_start; `gain_log2` only where the register map has it.
+ARGUMENTS = ("n", "dk", "t_steps", "seed", "blocks", "gain_log2")
+#: The `info` version field of a kernel without the `gain_log2` register.
+V1 = 1
+
+
 class SsaKernelBlock:
-    """ap_ctrl_hs registers of ssa_top around the C-simulated kernel."""
+    """ap_ctrl_hs registers of ssa_top around the C-simulated kernel (a v1 kernel without `gain_log2`)."""
 
     def __init__(self, board: "SimulatedBoard", csim: CSimKernel, offsets: dict[str, int]):
         self.board, self.csim = board, csim
+        self.arguments = tuple(name for name in ARGUMENTS if name in offsets)
+        self.version_1 = "gain_log2" not in offsets
         self.by_offset = {offset: name for name, offset in offsets.items()}
         self.values = {name: 0 for name in offsets}
         self.running = self.done = self.stalled = False
@@ -49,10 +62,10 @@ class SsaKernelBlock:
         if name == "CTRL":
             if value & CTRL_AP_START and not self.running:
                 self.running = True
-                self.args = {k: self.values[k] for k in ("n", "dk", "t_steps", "seed", "blocks")}
+                self.args = {k: self.values[k] for k in self.arguments}
                 self.tried_without_input, self.output, self.result_regs = False, None, None
                 self.board.kernel_starts.append(dict(self.args))
-        elif name in ("n", "dk", "t_steps", "seed", "blocks", "GIER", "IP_IER"):
+        elif name in (*self.arguments, "GIER", "IP_IER"):
             self.values[name] = value
 
     def advance(self) -> None:
@@ -68,8 +81,7 @@ class SsaKernelBlock:
             last = np.zeros(words.size, bool)
             last[-1:] = True  # MM2S sets TLAST on the final beat of its transfer
             try:
-                result = self.csim.call(words, last, n=self.args["n"], dk=self.args["dk"], t_steps=self.args["t_steps"],
-                                        seed=self.args["seed"], blocks=self.args["blocks"])
+                result = self.csim.call(words, last, **{"gain_log2": 0, **self.args})
             except StreamError:
                 if words.size:  # it read every word and waits for more, forever
                     dma.stream = None
@@ -80,7 +92,8 @@ class SsaKernelBlock:
                 dma.stream = None
                 dma.mm2s.complete()
             self.output = self._faulty(result.words_out, result.last_out)
-            self.result_regs = (result.status, result.info, result.tile)
+            info = encode_info(self.csim.limits, version=V1) if self.version_1 else result.info
+            self.result_regs = (result.status, info, result.tile)
         if self.output is not None and self.output[0].size:
             taken = dma.accept(*self.output)
             self.output = (self.output[0][taken:], self.output[1][taken:])
