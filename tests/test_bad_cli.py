@@ -75,7 +75,8 @@ def paths(places: dict[str, str], *kinds: str) -> st.SearchStrategy[str]:
 def bad_arguments(command: str, places: dict[str, str]) -> list[tuple[str, st.SearchStrategy[str]]]:
     probability = floats_outside(0.0, 1.0)
     size = ints_outside(1, 256)
-    block = [("--n", size), ("--dk", size), ("--t", ints_outside(1, 1024)), ("--seed", ints_outside(0, 2**32 - 1))]
+    block = [("--n", size), ("--dk", size), ("--t", ints_outside(1, 1024)), ("--seed", ints_outside(0, 2**32 - 1)),
+             ("--gain-log2", ints_outside(0, 4))]
     unknown_backend = st.sampled_from(["", "gpu", "EMULATE", "emulate ", "pynq2", "../csim"])
     folder_out = paths(places, "empty", "blank", "file", "under_a_file")
     return {
@@ -94,7 +95,7 @@ def bad_arguments(command: str, places: dict[str, str]) -> list[tuple[str, st.Se
                  ("--test-set", paths(places, "empty", "blank", "file", "missing"))],
         "train": [("--out", folder_out), ("--timesteps", ints_outside(1, 1024)), ("--lr", floats_outside(0.0, None, open_low=True)),
                   ("--weight-decay", floats_outside(0.0, None)), ("--max-minutes", floats_outside(0.0, None, open_low=True)),
-                  ("--epochs", ints_outside(1, 100_000)), ("--seed", ints_outside(0, 2**32 - 1)),
+                  ("--epochs", ints_outside(1, 100_000)), ("--seed", ints_outside(0, 2**32 - 1)), ("--ssa-gain-log2", ints_outside(0, 4)),
                   ("--embed-dim", ints_outside(1, 8192)), ("--depth", ints_outside(1, 128)), ("--batch-size", ints_outside(1, 65536)),
                   ("--dataset", st.sampled_from(["", "imagenet", "MNIST"])), ("--attention", st.sampled_from(["", "softmax", "SSA"])),
                   ("--data-dir", paths(places, "empty", "blank", "file"))],

@@ -7,8 +7,8 @@ import click
 import numpy as np
 
 from ssa.backends.emulator import run_with_scores
-from ssa.cli.params import PROBABILITY
-from ssa.contract.config import GAIN_LOG2_MAX, SSAConfig
+from ssa.cli.params import GAIN_LOG2, PROBABILITY
+from ssa.contract.config import SSAConfig
 from ssa.contract.statistics import RateCheck, expected_rates
 
 
@@ -19,7 +19,7 @@ from ssa.contract.statistics import RateCheck, expected_rates
 @click.option("--seed", default=1, show_default=True, help="user seed (0..2^32-1)")
 @click.option("--density", default=0.3, show_default=True, type=PROBABILITY, help="spike rate of the random Q, K, V")
 @click.option("--mode", type=click.Choice(["lfsr", "ideal"]), default="lfsr", show_default=True)
-@click.option("--gain-log2", default=0, show_default=True, type=click.IntRange(0, GAIN_LOG2_MAX),
+@click.option("--gain-log2", default=0, show_default=True, type=GAIN_LOG2,
               help="encoder gain exponent g (contract v2): rates min(1, 2^g p)")
 def emulate(n: int, dk: int, t: int, seed: int, density: float, mode: str, gain_log2: int) -> None:
     """Run one random block (Q, K, V fixed over T steps) on the reference emulator."""

@@ -94,11 +94,13 @@ def estimate(limits: Limits = DEFAULT_KERNEL_LIMITS) -> Resources:
     # Column: bit select from 3 banks (32:1 each), GS reload mux.
     column_lut = 3 * 8 + 16
     generators_lut = generators_ff = 2 * side * 32  # GS and GA xorshift32 registers
+    # The gain (contract v2): u >> g picks one of 5 bit windows of r·M, a 5:1 mux (2 LUT6) per bit of u.
+    gain_lut = 2 * side * (count_bits + sum_bits)
     states = (2 * 2 if pingpong(limits) else 2) + 1  # gs0, ga0 (ping-pong) and the running gs
     lutram = (states * side * _lutram_luts(tiles(limits.n_max, side), 32)
               + side * srl_per_bit                 # V FIFO, N_TILE bits wide
               + side * sum_bits * srl_per_bit)     # row sums, N_TILE * SUM_BITS wide
-    lut = (side * side * sau_lut + side * (row_lut + column_lut) + generators_lut + lutram + CONTROL_LUT)
+    lut = (side * side * sau_lut + side * (row_lut + column_lut) + generators_lut + gain_lut + lutram + CONTROL_LUT)
     ff = side * side * sau_ff + side * row_ff + generators_ff + CONTROL_FF
     buffers = buffer_bram36(limits) * (2 if pingpong(limits) else 1)
     return Resources(limits=limits, lut=lut, lutram=lutram, ff=int(ff * FF_PIPELINE_FACTOR), bram36=buffers,

@@ -44,7 +44,8 @@ def stage_times(backend, q: np.ndarray, k: np.ndarray, v: np.ndarray, config: SS
         t0 = time.perf_counter()
         words = pack_input_stream(q4, k4, v4)
         t1 = time.perf_counter()
-        out = backend.board.call(words, out_words, n=config.n, dk=config.dk, t_steps=config.t, seed=config.seed, blocks=blocks)
+        out = backend.board.call(words, out_words, n=config.n, dk=config.dk, t_steps=config.t, seed=config.seed, blocks=blocks,
+                                 gain_log2=config.gain_log2)
         t2 = time.perf_counter()
         unpack_output_stream(out, blocks, config.t, config.n, config.dk)
         t3 = time.perf_counter()
