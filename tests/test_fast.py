@@ -1,5 +1,6 @@
 """The native backend (ssa.backends.fast) agrees bit for bit with the reference emulator, on every
-path of the kernel this CPU runs (portable scalar C and AVX2)."""
+path of the kernel this CPU runs (portable scalar C and AVX2), at every encoder gain (contract v2)."""
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from ssa import SSAConfig, _native, run
 from ssa.backends import fast
 from ssa.contract import prng
+from ssa.contract.config import CONTRACT_VERSION, GAIN_LOG2_MAX
 from ssa.contract.packing import pack_output_stream, unpack_input_stream
 from ssa.contract.vectors import read_vector
 from ssa.errors import BackendError, ShapeError, SpikeDTypeError, SpikeValueError
@@ -19,6 +21,7 @@ except _native.NativeUnavailable as exc:  # CI builds it: a skip there fails (co
     pytest.skip(f"the native kernel was not built: {exc}", allow_module_level=True)
 
 CASES = 300
+GAIN_CASES = 80
 VECTORS = sorted((Path(__file__).parent / "vectors").glob("*.txt"))
 
 
@@ -41,12 +44,48 @@ def test_random_configurations_match_the_emulator(index):
     np.testing.assert_array_equal(got, run(q, k, v, config))
 
 
-@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
-def test_golden_vectors(path):
+@pytest.mark.parametrize("index", range(CASES, CASES + GAIN_CASES))
+def test_random_configurations_with_gain_match_the_emulator(index):
+    config, q, k, v = random_case(index)
+    config = replace(config, gain_log2=1 + index % GAIN_LOG2_MAX)
+    np.testing.assert_array_equal(fast.run(q, k, v, config), run(q, k, v, config))
+
+
+@pytest.mark.parametrize("gain", range(GAIN_LOG2_MAX + 1))
+@pytest.mark.parametrize("n, dk", [(7, 13), (64, 64), (100, 70), (256, 256)])
+def test_every_gain_on_every_kernel_instance(n, dk, gain):
+    """Batched [T, B, H, N, D] blocks on both eq.-6 instances (N <= 64 in one word, N > 64 in several)."""
+    g = np.random.default_rng(n * dk + gain)
+    q, k, v = ((g.random((2, 2, 3, n, dk)) < density).astype(np.uint8) for density in (0.15, 0.2, 0.3))
+    config = SSAConfig(n, dk, 2, seed=2**32 - 3, gain_log2=gain)
+    got = fast.run(q, k, v, config)
+    np.testing.assert_array_equal(got, run(q, k, v, config))
+    assert 0 < got.mean() < 1  # neither encoder trivially silent nor saturated everywhere
+
+
+def golden_blocks(path: Path):
+    """Config and Q, K, V shaped [T, 1, blocks, N, D_K] of a golden vector."""
     vec = read_vector(path)
     c = vec.config
     q, k, v = unpack_input_stream(vec.words_in, vec.blocks, c.t, c.n, c.dk)
-    attn = fast.run(q[:, None], k[:, None], v[:, None], c)
+    return vec, q[:, None], k[:, None], v[:, None]
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+def test_golden_vectors(path):
+    vec, q, k, v = golden_blocks(path)
+    attn = fast.run(q, k, v, vec.config)
+    np.testing.assert_array_equal(pack_output_stream(attn[:, 0]), vec.words_out)
+
+
+def test_golden_vectors_include_every_gain():
+    assert {read_vector(path).config.gain_log2 for path in VECTORS} == set(range(GAIN_LOG2_MAX + 1))
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+def test_golden_vectors_on_the_numpy_fallback(path):
+    vec, q, k, v = golden_blocks(path)
+    attn = fast._run(None, q, k, v, vec.config, None)
     np.testing.assert_array_equal(pack_output_stream(attn[:, 0]), vec.words_out)
 
 
@@ -79,11 +118,31 @@ def test_bool_and_non_contiguous_inputs():
     np.testing.assert_array_equal(fast.run(qt, kt, vt, config), run(q, k, v, config))
 
 
-def test_ideal_mode_is_the_emulators():
+@pytest.mark.parametrize("gain", [0, 2, GAIN_LOG2_MAX])
+def test_ideal_mode_is_the_emulators(gain):
     g = np.random.default_rng(7)
-    q, k, v = ((g.random((2, 5, 6)) < 0.5).astype(np.uint8) for _ in range(3))
-    config = SSAConfig(5, 6, 2, seed=3, mode="ideal")
+    q, k, v = ((g.random((2, 2, 3, 5, 6)) < 0.3).astype(np.uint8) for _ in range(3))
+    config = SSAConfig(5, 6, 2, seed=3, mode="ideal", gain_log2=gain)
     np.testing.assert_array_equal(fast.run(q, k, v, config), run(q, k, v, config))
+
+
+def test_library_implements_this_contract_and_refuses_other_gains(isa):
+    kernel = _native.kernel()
+    assert kernel.lib.ssa_contract_version() == CONTRACT_VERSION
+    x = np.zeros((1, 4, 8), np.uint8)
+    out = np.empty_like(x)
+    for gain, rc in ((0, 0), (GAIN_LOG2_MAX, 0), (GAIN_LOG2_MAX + 1, -1), (-1, -1)):
+        assert kernel.lib.ssa_run(x.ctypes.data, x.ctypes.data, x.ctypes.data, out.ctypes.data, 1, 1, 4, 8, 0, gain, 0, 1, kernel.code) == rc
+
+
+def test_library_of_another_contract_version_is_refused(monkeypatch):
+    monkeypatch.setattr(_native, "CONTRACT_VERSION", CONTRACT_VERSION + 1)
+    _native._load.cache_clear()
+    try:
+        with pytest.raises(_native.NativeUnavailable, match=f"implements contract {CONTRACT_VERSION}, this package {CONTRACT_VERSION + 1}.*reinstall"):
+            _native.kernel()
+    finally:
+        _native._load.cache_clear()
 
 
 @pytest.mark.parametrize("contiguous", [True, False])
@@ -118,8 +177,9 @@ def test_missing_native_kernel_falls_back_to_the_emulator_with_a_notice(monkeypa
         assert not backend.native and len(notices) == 1 and "\n" not in str(notices[0].message)
         g = np.random.default_rng(8)
         q, k, v = ((g.random((2, 2, 3, 6, 10)) < 0.5).astype(np.uint8) for _ in range(3))
-        config = SSAConfig(6, 10, 2, seed=11)
-        np.testing.assert_array_equal(backend.run(q, k, v, config), run(q, k, v, config))
+        for gain in (0, 2):
+            config = SSAConfig(6, 10, 2, seed=11, gain_log2=gain)
+            np.testing.assert_array_equal(backend.run(q, k, v, config), run(q, k, v, config))
     finally:
         _native._load.cache_clear()
         fast._notify_fallback.cache_clear()

@@ -1,4 +1,8 @@
-"""The torch backend (ssa.backends.torch_backend) agrees bit for bit with the reference emulator."""
+"""The torch backend (ssa.backends.torch_backend) agrees bit for bit with the reference emulator, at
+every encoder gain (contract v2)."""
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -8,19 +12,26 @@ torch = require("torch")  # the torch backend needs PyTorch
 
 from ssa import SSAConfig, run  # noqa: E402
 from ssa.contract import prng  # noqa: E402
+from ssa.contract.config import GAIN_LOG2_MAX  # noqa: E402
+from ssa.contract.packing import pack_output_stream, unpack_input_stream  # noqa: E402
+from ssa.contract.vectors import read_vector  # noqa: E402
 from ssa.backends import torch_backend as tb  # noqa: E402
 from ssa.errors import BackendError, ConfigError, ShapeError, SpikeDTypeError, SpikeValueError  # noqa: E402
 import random_blocks  # noqa: E402
 
 CASES = 300
+GAIN_CASES = 60
+VECTORS = sorted((Path(__file__).parent / "vectors").glob("*.txt"))
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch.cuda.is_available() is False on this machine")
 
 
 def random_case(index: int):
-    return random_blocks.random_case(index, 2000, [1, 2, 7, 33, 64, 65, 129, 256], [1, 8, 9, 64, 65, 128, 256])
+    """Random case `index`; those from CASES on have gains 1 .. GAIN_LOG2_MAX in turn."""
+    config, q, k, v = random_blocks.random_case(index, 2000, [1, 2, 7, 33, 64, 65, 129, 256], [1, 8, 9, 64, 65, 128, 256])
+    return (replace(config, gain_log2=1 + index % GAIN_LOG2_MAX) if index >= CASES else config), q, k, v
 
 
-@pytest.mark.parametrize("index", range(CASES))
+@pytest.mark.parametrize("index", range(CASES + GAIN_CASES))
 def test_random_configurations_match_the_emulator_on_cpu(index):
     config, q, k, v = random_case(index)
     got = tb.TorchBackend("cpu").run(q, k, v, config)
@@ -29,17 +40,27 @@ def test_random_configurations_match_the_emulator_on_cpu(index):
 
 
 @CUDA
-@pytest.mark.parametrize("index", range(0, CASES, 3))
+@pytest.mark.parametrize("index", range(0, CASES + GAIN_CASES, 3))
 def test_random_configurations_match_the_emulator_on_cuda(index):
     config, q, k, v = random_case(index)
     np.testing.assert_array_equal(tb.TorchBackend("cuda").run(q, k, v, config), run(q, k, v, config))
 
 
 @CUDA
-@pytest.mark.parametrize("index", [0, 4, 10])
+@pytest.mark.parametrize("index", [0, 4, 10, CASES + 1, CASES + 2])
 def test_compiled_kernels_match_the_emulator_on_cuda(index):
     config, q, k, v = random_case(index)
     np.testing.assert_array_equal(tb.TorchBackend("cuda", compiled=True).run(q, k, v, config), run(q, k, v, config))
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
+@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+def test_golden_vectors(path, device):
+    vec = read_vector(path)
+    c = vec.config
+    q, k, v = unpack_input_stream(vec.words_in, vec.blocks, c.t, c.n, c.dk)
+    attn = tb.TorchBackend(device).run(q[:, None], k[:, None], v[:, None], c)
+    np.testing.assert_array_equal(pack_output_stream(attn[:, 0]), vec.words_out)
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
@@ -52,11 +73,12 @@ def test_run_torch_takes_and_returns_tensors(device):
     np.testing.assert_array_equal(got.cpu().numpy(), run(q, k, v, config))
 
 
-def test_draws_in_chunks_continue_the_streams(monkeypatch):
+@pytest.mark.parametrize("gain", [0, 3])
+def test_draws_in_chunks_continue_the_streams(monkeypatch, gain):
     """Draws split over several jump tables and chunks give the same spikes as one table."""
     g = np.random.default_rng(3)
-    q, k, v = ((g.random((6, 2, 1, 9, 10)) < 0.5).astype(np.uint8) for _ in range(3))
-    config = SSAConfig(9, 10, 6, seed=2**32 - 1)
+    q, k, v = ((g.random((6, 2, 1, 9, 10)) < 0.3).astype(np.uint8) for _ in range(3))
+    config = SSAConfig(9, 10, 6, seed=2**32 - 1, gain_log2=gain)
     monkeypatch.setattr(tb, "TABLE_STEPS", 7)
     monkeypatch.setattr(tb, "DRAW_CHUNK", 100)
     np.testing.assert_array_equal(tb.TorchBackend("cpu").run(q, k, v, config), run(q, k, v, config))
@@ -82,9 +104,10 @@ def test_jump_tables_equal_stepping_the_generator():
         np.testing.assert_array_equal(jumped[:, m], x)
 
 
-def test_ideal_mode():
+@pytest.mark.parametrize("gain", [0, 2, GAIN_LOG2_MAX])
+def test_ideal_mode(gain):
     config, q, k, v = random_case(1)
-    ideal = SSAConfig(config.n, config.dk, config.t, seed=1, mode="ideal")
+    ideal = SSAConfig(config.n, config.dk, config.t, seed=1, mode="ideal", gain_log2=gain)
     np.testing.assert_array_equal(tb.TorchBackend("cpu").run(q, k, v, ideal), run(q, k, v, ideal))
     with pytest.raises(ConfigError, match="lfsr"):
         tb.run_torch(*(torch.from_numpy(x) for x in (q, k, v)), ideal)

@@ -42,9 +42,10 @@ class NativeKernel:
 
     def run(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, out: np.ndarray, config: SSAConfig, blocks: int, first: int, last: int) -> int:
         """Blocks [first, last) of C-contiguous 0/1 byte arrays laid out [T, blocks, N, D_K] (any shape
-        with that memory layout) into out; returns 0, or 1 if an input byte was not 0/1."""
+        with that memory layout) into out, with the config's encoder gain; returns 0, or 1 if an input
+        byte was not 0/1."""
         rc = self.lib.ssa_run(_address(q), _address(k), _address(v), _address(out), config.t, blocks, config.n, config.dk,
-                              config.seed, first, last, self.code)
+                              config.seed, config.gain_log2, first, last, self.code)
         if rc < 0:
             raise BackendError(f"the native kernel refused {config} with {blocks} blocks on path {self.isa}; please report this")
         return rc
@@ -139,7 +140,7 @@ def library_path() -> Path | None:
 
 def _declare(lib: ctypes.CDLL) -> None:
     i64, u32, ptr = ctypes.c_int64, ctypes.c_uint32, ctypes.c_void_p
-    lib.ssa_run.argtypes = [ptr, ptr, ptr, ptr, i64, i64, i64, i64, u32, i64, i64, ctypes.c_int]
+    lib.ssa_run.argtypes = [ptr, ptr, ptr, ptr, i64, i64, i64, i64, u32, ctypes.c_int, i64, i64, ctypes.c_int]
     lib.ssa_run.restype = ctypes.c_int
     lib.ssa_isa_available.argtypes = [ctypes.c_int]
     lib.ssa_isa_available.restype = ctypes.c_int

@@ -8,10 +8,12 @@
  * One block, one time step t (Q, K, V are N x D bytes of 0/1, rows contiguous):
  *   pack    the N*D bytes of each matrix into a bit stream, rows cut from it as 64-bit words;
  *           V's rows are bit-transposed into columns (bits over j);
- *   eq. 5   GS[j] draws, us[j] = (r*D)>>16; S[i] bits over j: popcount(Q_i & K_j) > us[j];
- *   eq. 6   GA[i] draws D times, u = (r*N)>>16; Attn[i][d] = u < popcount(S_i & Vcol_d),
+ *   eq. 5   GS[j] draws, us[j] = ((r*D)>>16)>>g; S[i] bits over j: popcount(Q_i & K_j) > us[j];
+ *   eq. 6   GA[i] draws D times, u = ((r*N)>>16)>>g; Attn[i][d] = u < popcount(S_i & Vcol_d),
  *           generators of 8 rows in one vector in the AVX2 path (rows are independent);
  *   store   Attn row bits expanded back to bytes.
+ * The gain g of contract v2 (spike iff u < count << g) enters as u >> g < count, the same test:
+ * once per draw, never per comparison; g = 0 runs instances with constant shifts (contract v1).
  * Everything lives in fixed-size buffers on the stack (contract maxima N, D <= 256): no allocation.
  * Blocks [first, last) of one call run in order; the caller runs disjoint ranges on threads.
  */
@@ -45,6 +47,8 @@
 #define STREAM_WORDS (NMAX * DMAX / 64 + 2)
 #define GOLDEN 0x9E3779B9u
 #define ZERO_STATE 0x6D2B79F5u
+#define CONTRACT_VERSION 2             /* ssa.contract.config.CONTRACT_VERSION */
+#define GAIN_MAX 4                     /* ssa.contract.config.GAIN_LOG2_MAX */
 
 enum { ISA_SCALAR = 0, ISA_AVX2 = 1 };
 
@@ -95,6 +99,8 @@ typedef struct {
     uint32_t ot[NMAX + 16][DMAX / 32];  /* Attn rows: bits over d, 32 per word */
     uint32_t *gs, *ga;                 /* generator states of the current block (GROUP_STATE) */
     uint64_t tile[64];
+    int gain;                          /* the encoders' gain exponent g, 0..GAIN_MAX (last: the arrays
+                                          above keep the offsets, and so the alignment, of contract v1) */
 } Work;
 
 /* Bits [pos, pos + len) of a stream, len <= 64; the stream has one spare zero word at its end. */
@@ -180,11 +186,12 @@ SSA_INLINE void seed_block(Work *wk, uint32_t seed, int64_t b) {
     for (int j = wk->n; j < wk->n + 16; j++) wk->gs[j] = wk->ga[j] = ZERO_STATE; /* padding lanes */
 }
 
-/* eq. 5 draws: every GS[j] once; us[j] = (r * D) >> 16, padding thresholds never exceeded. */
+/* eq. 5 draws: every GS[j] once; us[j] = ((r * D) >> 16) >> g (u < c << g iff u >> g < c),
+ * padding thresholds never exceeded. */
 SSA_INLINE void score_thresholds(Work *wk) {
     for (int j = 0; j < wk->n; j++) {
         wk->gs[j] = xorshift32(wk->gs[j]);
-        wk->us[j] = ((wk->gs[j] >> 16) * (uint32_t)wk->dk) >> 16;
+        wk->us[j] = (((wk->gs[j] >> 16) * (uint32_t)wk->dk) >> 16) >> wk->gain;
     }
     for (int j = wk->n; j < wk->n + 8; j++) wk->us[j] = 0x7FFFFFFFFFFFFFFFull;
 }
@@ -259,13 +266,14 @@ static void scores_scalar(Work *wk) {
         }
 }
 
-static void outputs_scalar(Work *wk) {
+/* eq. 6 with u = (r * N) >> shift, shift = 16 + g (u < a << g iff u >> g < a). */
+SSA_INLINE void outputs_scalar_shift(Work *wk, int shift) {
     uint32_t un = (uint32_t)wk->n;
     for (int i = 0; i < wk->n; i++) {
         uint32_t g = wk->ga[i];
         for (int d = 0; d < wk->dk; d++) {
             g = xorshift32(g);
-            uint32_t u = ((g >> 16) * un) >> 16;
+            uint32_t u = ((g >> 16) * un) >> shift;
             uint32_t a = 0;
             for (int wn = 0; wn < wk->wn; wn++) a += (uint32_t)popcount64(wk->sp[wn][i] & wk->vt[wn][d]);
             if (!(d & 31)) wk->ot[i][d >> 5] = 0;
@@ -273,6 +281,11 @@ static void outputs_scalar(Work *wk) {
         }
         wk->ga[i] = g;
     }
+}
+
+static void outputs_scalar(Work *wk) {
+    if (wk->gain) outputs_scalar_shift(wk, 16 + wk->gain);
+    else outputs_scalar_shift(wk, 16); /* contract v1: a constant shift */
 }
 
 /* One time step of one block: N x D bytes of Q, K, V at q, k, v into out; returns the OR of the inputs. */
@@ -471,8 +484,9 @@ SSA_AVX2 static inline __m256i reverse_bits32(__m256i x) {
 }
 
 /* eq. 6 for rows i0..i0+15: the generators of 8 rows in one vector, two vectors interleaved (their
- * xorshift chains are independent), D draws each; Attn bits over d into ot. */
-SSA_AVX2 static inline void outputs_avx2_w(Work *wk, int words) {
+ * xorshift chains are independent), D draws each; Attn bits over d into ot. The lanes compare
+ * a << shift with u << 16 = ((r * N) >> 16) << 16, shift = 16 + g (u < a << g; at most 2^28). */
+SSA_AVX2 SSA_INLINE void outputs_avx2_w(Work *wk, int words, int shift) { /* inlined: constant words, shift per call */
     const __m256i lut = nibble_counts(), zero = _mm256_setzero_si256(), low = _mm256_set1_epi8(0x0F);
     const __m256i nhi = _mm256_set1_epi32((int)((uint32_t)wk->n << 16));
     for (int wn = 0; wn < words; wn++) split_nibbles(wk->vt[wn], wk->vl[wn], wk->vh[wn], wk->dk);
@@ -503,7 +517,7 @@ SSA_AVX2 static inline void outputs_avx2_w(Work *wk, int words) {
                         ca = _mm256_add_epi8(ca, and_popcount_bytes(lut, al[o][wn], ah[o][wn], vl, vh));
                         cb = _mm256_add_epi8(cb, and_popcount_bytes(lut, bl[o][wn], bh[o][wn], vl, vh));
                     }
-                    __m256i a = _mm256_slli_epi32(_mm256_packus_epi32(_mm256_sad_epu8(ca, zero), _mm256_sad_epu8(cb, zero)), 16);
+                    __m256i a = _mm256_slli_epi32(_mm256_packus_epi32(_mm256_sad_epu8(ca, zero), _mm256_sad_epu8(cb, zero)), shift);
                     __m256i x = g[o];
                     x = _mm256_xor_si256(x, _mm256_slli_epi32(x, 13));
                     x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 17));
@@ -524,8 +538,9 @@ SSA_AVX2 static inline void outputs_avx2_w(Work *wk, int words) {
 }
 
 SSA_AVX2 static void outputs_avx2(Work *wk) {
-    if (wk->wn == 1) outputs_avx2_w(wk, 1);
-    else outputs_avx2_w(wk, wk->wn);
+    if (wk->gain) outputs_avx2_w(wk, wk->wn, 16 + wk->gain);
+    else if (wk->wn == 1) outputs_avx2_w(wk, 1, 16); /* contract v1: constant shifts */
+    else outputs_avx2_w(wk, wk->wn, 16);
 }
 
 /* The floor's pair loop: plain AND + nibble-table popcount + compare, 4 pairs per vector, on a
@@ -576,7 +591,7 @@ SSA_EXPORT int ssa_isa_available(int isa) {
 }
 
 /** Contract version this library implements (docs/spec.md). */
-SSA_EXPORT int ssa_contract_version(void) { return 1; }
+SSA_EXPORT int ssa_contract_version(void) { return CONTRACT_VERSION; }
 
 /** state0(block_seed, stream) of docs/spec.md section 4. */
 SSA_EXPORT uint32_t ssa_state0(uint32_t block_seed, uint32_t stream) { return state0(fmix32(block_seed), stream); }
@@ -586,18 +601,21 @@ SSA_EXPORT uint32_t ssa_xorshift32(uint32_t x) { return xorshift32(x); }
 
 /**
  * Attn of blocks [first, last) of spikes q, k, v laid out [T][blocks][N][D] (bytes 0/1) into out
- * (same layout), block b seeded with seed + b. Returns 0, 1 if an input byte was not 0/1 (the
- * output is then meaningless), -1 for sizes outside the contract or an unavailable path.
+ * (same layout), block b seeded with seed + b, encoders with gain exponent gain_log2. Returns 0,
+ * 1 if an input byte was not 0/1 (the output is then meaningless), -1 for sizes or a gain outside
+ * the contract or an unavailable path.
  */
-SSA_EXPORT int ssa_run(const uint8_t *q, const uint8_t *k, const uint8_t *v, uint8_t *out, int64_t t_steps,
-                       int64_t blocks, int64_t n, int64_t dk, uint32_t seed, int64_t first, int64_t last, int isa) {
+SSA_EXPORT int ssa_run(const uint8_t *q, const uint8_t *k, const uint8_t *v, uint8_t *out, int64_t t_steps, int64_t blocks,
+                       int64_t n, int64_t dk, uint32_t seed, int gain_log2, int64_t first, int64_t last, int isa) {
     if (n < 1 || n > NMAX || dk < 1 || dk > DMAX || t_steps < 1 || first < 0 || last > blocks || first > last) return -1;
+    if (gain_log2 < 0 || gain_log2 > GAIN_MAX) return -1;
     if (!ssa_isa_available(isa)) return -1;
     Work wk;
     wk.n = (int)n;
     wk.dk = (int)dk;
     wk.w = (int)((dk + 63) / 64);
     wk.wn = (int)((n + 63) / 64);
+    wk.gain = gain_log2;
     for (int w = 0; w < WMAX; w++) /* padding rows read by the 4- and 8-row vectors */
         for (int i = wk.n; i < wk.n + 16; i++) wk.qp[w][i] = wk.kp[w][i] = wk.sp[w][i] = 0;
     StepFn step = step_scalar;
@@ -760,6 +778,7 @@ SSA_EXPORT uint64_t ssa_floor_pairs(int isa, int64_t reps) {
     wk.dk = 64;
     wk.w = 1;
     wk.wn = 1;
+    wk.gain = 0;
     for (int j = 0; j < 64 + 8; j++) {
         x = xorshift32(x);
         wk.qp[0][j] = ((uint64_t)x << 32) | xorshift32(x ^ 7u);

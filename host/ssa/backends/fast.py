@@ -3,8 +3,9 @@
 Same spikes as the reference emulator (`ssa.backends.emulator.run`), bit for bit. The kernel packs
 rows into 64-bit words, computes SAU counters and row adders as popcounts of ANDed words, steps the
 generators in the draw order of docs/spec.md section 4 (8 row generators per AVX2 vector) and fuses
-draw, compare and popcount; see `host/ssa/_native/ssa_native.c`. Batched calls split their blocks
-into contiguous ranges, one per thread (the C call releases the GIL).
+draw, compare and popcount; the config's encoder gain (contract v2) shifts each draw once, see
+`host/ssa/_native/ssa_native.c`. Batched calls split their blocks into contiguous ranges, one per
+thread (the C call releases the GIL).
 
 Without the native library (no compiler at install) the backend says so once and runs the
 emulator. Ideal mode is not a hardware contract and is delegated to the reference emulator.

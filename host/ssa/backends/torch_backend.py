@@ -2,7 +2,9 @@
 
 For batched model evaluation on GPUs. The two counter stages are float matrix products (sums of
 0/1 products up to 256 are exact in float16 and float32, whatever the accumulation order), the
-encoders integer comparisons. The generators are not stepped one draw at a time: xorshift32 is
+encoders integer comparisons. The gain g of contract v2 (spike iff u < count << g) is applied as
+u >> g < count, the same test for integers, folded into the shift that makes u: the counts stay as
+they are and nothing else changes. The generators are not stepped one draw at a time: xorshift32 is
 linear over GF(2), so the state after m steps is the XOR of A^m applied to each byte of the
 initial state; tables of A^m on every byte value (built once per length on the host with
 `ssa.contract.prng.xorshift32`) give all draws of a generator in four gathers. Seeding is int64 arithmetic
@@ -103,12 +105,12 @@ def _jump_tables(steps: int, device: "torch.device") -> tuple["torch.Tensor", "t
     return cached[0][:, :, :steps], cached[1][:, :, :steps]
 
 
-def _draw_chunk(state: "torch.Tensor", full: "torch.Tensor", high: "torch.Tensor", normaliser: int, dtype: "torch.dtype") -> tuple["torch.Tensor", "torch.Tensor"]:
-    """u = (r * normaliser) >> 16 of the next high.shape[-1] draws of int32 states [G], and the last state."""
+def _draw_chunk(state: "torch.Tensor", full: "torch.Tensor", high: "torch.Tensor", normaliser: int, gain_log2: int, dtype: "torch.dtype") -> tuple["torch.Tensor", "torch.Tensor"]:
+    """u >> gain_log2, u = (r * normaliser) >> 16, of the next high.shape[-1] draws of int32 states [G], and the last state."""
     index = [((state >> (8 * k)) & 0xFF).long() for k in range(4)]
     r = high[0, index[0]] ^ high[1, index[1]] ^ high[2, index[2]] ^ high[3, index[3]]
     last = full[0, index[0], -1] ^ full[1, index[1], -1] ^ full[2, index[2], -1] ^ full[3, index[3], -1]
-    return ((r * normaliser) >> 16).to(dtype), last
+    return ((r * normaliser) >> (16 + gain_log2)).to(dtype), last
 
 
 def _encode(u_s: "torch.Tensor", u_a: "torch.Tensor", q: "torch.Tensor", k: "torch.Tensor", v: "torch.Tensor") -> "torch.Tensor":
@@ -139,8 +141,8 @@ class _Kernels:
         return cls._compiled
 
 
-def _draws(states: "torch.Tensor", count: int, normaliser: int, dtype: "torch.dtype", kernels: _Kernels) -> "torch.Tensor":
-    """u = (r * normaliser) >> 16 of draws 1 .. count of every generator, [G, count] of dtype.
+def _draws(states: "torch.Tensor", count: int, normaliser: int, gain_log2: int, dtype: "torch.dtype", kernels: _Kernels) -> "torch.Tensor":
+    """u >> gain_log2, u = (r * normaliser) >> 16, of draws 1 .. count of every generator, [G, count] of dtype.
 
     states: int64 [G] initial states. Draws come in chunks of at most TABLE_STEPS steps and
     DRAW_CHUNK elements; the last state of a chunk starts the next. int32 arithmetic with masks.
@@ -152,7 +154,7 @@ def _draws(states: "torch.Tensor", count: int, normaliser: int, dtype: "torch.dt
     state = torch.where(states >= 2**31, states - 2**32, states).to(torch.int32)  # the uint32 bits as int32
     for m0 in range(0, count, steps):
         width = min(steps, count - m0)
-        u, state = kernels.draw_chunk(state, full[:, :, :width], high[:, :, :width], normaliser, dtype)
+        u, state = kernels.draw_chunk(state, full[:, :, :width], high[:, :, :width], normaliser, gain_log2, dtype)
         chunks.append(u)
     return chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=1)
 
@@ -184,8 +186,9 @@ def _simulate(q: "torch.Tensor", k: "torch.Tensor", v: "torch.Tensor", config: S
     ids = torch.arange(n, dtype=torch.int64, device=q.device)
     gs = initial_states(config.seed, blocks, 2 * ids).reshape(-1)  # GS[j], stream 2j
     ga = initial_states(config.seed, blocks, 2 * ids + 1).reshape(-1)  # GA[i], stream 2i+1
-    u_s = _draws(gs, t_steps, dk, ftype, kernels).reshape(blocks, n, t_steps).permute(2, 0, 1)  # [T, blocks, j]
-    u_a = _draws(ga, t_steps * dk, n, ftype, kernels).reshape(blocks, n, t_steps, dk).permute(2, 0, 1, 3)  # [T, blocks, i, d]
+    gain = config.gain_log2
+    u_s = _draws(gs, t_steps, dk, gain, ftype, kernels).reshape(blocks, n, t_steps).permute(2, 0, 1)  # [T, blocks, j]
+    u_a = _draws(ga, t_steps * dk, n, gain, ftype, kernels).reshape(blocks, n, t_steps, dk).permute(2, 0, 1, 3)  # [T, blocks, i, d]
     return kernels.encode(u_s, u_a, q, k, v)
 
 
