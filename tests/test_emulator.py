@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 
 from ssa import SSAConfig, run, run_with_scores
-from ssa.contract.packing import pack_output_stream, unpack_input_stream
 from ssa.contract.vectors import make_vector, read_vector, standard_cases
+from golden import IDS, VECTORS, assert_reproduces, golden_blocks
 
-VECTORS = sorted((Path(__file__).parent / "vectors").glob("*.txt"))
 
 
 def random_block(shape, density, seed):
@@ -20,13 +19,10 @@ def test_every_standard_case_is_committed():
     assert {p.stem for p in VECTORS} == {name for name, *_ in standard_cases()}
 
 
-@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+@pytest.mark.parametrize("path", VECTORS, ids=IDS)
 def test_golden_vector_reproduces(path):
-    vec = read_vector(path)
-    c = vec.config
-    q, k, v = unpack_input_stream(vec.words_in, vec.blocks, c.t, c.n, c.dk)
-    attn = run(q[:, None], k[:, None], v[:, None], c)  # [T, 1, blocks, N, D]
-    np.testing.assert_array_equal(pack_output_stream(attn[:, 0]), vec.words_out)
+    vec, q, k, v = golden_blocks(path)
+    assert_reproduces(vec, run(q, k, v, vec.config))
 
 
 def test_golden_vectors_regenerate_identically():

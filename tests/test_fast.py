@@ -1,7 +1,6 @@
 """The native backend (ssa.backends.fast) agrees bit for bit with the reference emulator, on every
 path of the kernel this CPU runs (portable scalar C and AVX2), at every encoder gain (contract v2)."""
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,10 +9,10 @@ from ssa import SSAConfig, _native, run
 from ssa.backends import fast
 from ssa.contract import prng
 from ssa.contract.config import CONTRACT_VERSION, GAIN_LOG2_MAX
-from ssa.contract.packing import pack_output_stream, unpack_input_stream
 from ssa.contract.vectors import read_vector
 from ssa.errors import BackendError, ShapeError, SpikeDTypeError, SpikeValueError
 import random_blocks
+from golden import IDS, VECTORS, assert_reproduces, golden_blocks
 
 try:
     ISAS = _native.available_isas()
@@ -22,7 +21,6 @@ except _native.NativeUnavailable as exc:  # CI builds it: a skip there fails (co
 
 CASES = 300
 GAIN_CASES = 80
-VECTORS = sorted((Path(__file__).parent / "vectors").glob("*.txt"))
 
 
 @pytest.fixture(params=ISAS, autouse=True)
@@ -63,30 +61,20 @@ def test_every_gain_on_every_kernel_instance(n, dk, gain):
     assert 0 < got.mean() < 1  # neither encoder trivially silent nor saturated everywhere
 
 
-def golden_blocks(path: Path):
-    """Config and Q, K, V shaped [T, 1, blocks, N, D_K] of a golden vector."""
-    vec = read_vector(path)
-    c = vec.config
-    q, k, v = unpack_input_stream(vec.words_in, vec.blocks, c.t, c.n, c.dk)
-    return vec, q[:, None], k[:, None], v[:, None]
-
-
-@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+@pytest.mark.parametrize("path", VECTORS, ids=IDS)
 def test_golden_vectors(path):
     vec, q, k, v = golden_blocks(path)
-    attn = fast.run(q, k, v, vec.config)
-    np.testing.assert_array_equal(pack_output_stream(attn[:, 0]), vec.words_out)
+    assert_reproduces(vec, fast.run(q, k, v, vec.config))
 
 
 def test_golden_vectors_include_every_gain():
     assert {read_vector(path).config.gain_log2 for path in VECTORS} == set(range(GAIN_LOG2_MAX + 1))
 
 
-@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+@pytest.mark.parametrize("path", VECTORS, ids=IDS)
 def test_golden_vectors_on_the_numpy_fallback(path):
     vec, q, k, v = golden_blocks(path)
-    attn = fast._run(None, q, k, v, vec.config, None)
-    np.testing.assert_array_equal(pack_output_stream(attn[:, 0]), vec.words_out)
+    assert_reproduces(vec, fast._run(None, q, k, v, vec.config, None))
 
 
 @pytest.mark.parametrize("threads", [1, 2, None])

@@ -1,7 +1,6 @@
 """The torch backend (ssa.backends.torch_backend) agrees bit for bit with the reference emulator, at
 every encoder gain (contract v2)."""
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,15 +12,13 @@ torch = require("torch")  # the torch backend needs PyTorch
 from ssa import SSAConfig, run  # noqa: E402
 from ssa.contract import prng  # noqa: E402
 from ssa.contract.config import GAIN_LOG2_MAX  # noqa: E402
-from ssa.contract.packing import pack_output_stream, unpack_input_stream  # noqa: E402
-from ssa.contract.vectors import read_vector  # noqa: E402
 from ssa.backends import torch_backend as tb  # noqa: E402
 from ssa.errors import BackendError, ConfigError, ShapeError, SpikeDTypeError, SpikeValueError  # noqa: E402
 import random_blocks  # noqa: E402
+from golden import IDS, VECTORS, assert_reproduces, golden_blocks  # noqa: E402
 
 CASES = 300
 GAIN_CASES = 60
-VECTORS = sorted((Path(__file__).parent / "vectors").glob("*.txt"))
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch.cuda.is_available() is False on this machine")
 
 
@@ -54,13 +51,10 @@ def test_compiled_kernels_match_the_emulator_on_cuda(index):
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
-@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+@pytest.mark.parametrize("path", VECTORS, ids=IDS)
 def test_golden_vectors(path, device):
-    vec = read_vector(path)
-    c = vec.config
-    q, k, v = unpack_input_stream(vec.words_in, vec.blocks, c.t, c.n, c.dk)
-    attn = tb.TorchBackend(device).run(q[:, None], k[:, None], v[:, None], c)
-    np.testing.assert_array_equal(pack_output_stream(attn[:, 0]), vec.words_out)
+    vec, q, k, v = golden_blocks(path)
+    assert_reproduces(vec, tb.TorchBackend(device).run(q, k, v, vec.config))
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
