@@ -13,11 +13,13 @@
 #   AB_EPOCHS=2 AB_IMAGES=20000 AB_BATCH=128 SMALL_ANN_EPOCHS=3 LFSR_LIMIT=500 THREADS=16
 #   PARTS="paper ablate" (one of them alone if a session's budget holds only half the plan);
 #   PARTS=demo: the bundled demo model with the recipe the CPU ablation chose (docs/results.md): small-preset ANN at
-#   the table's budget (8 epochs, batch 512), then SSA T=10 with direct coding, initialised and distilled from it,
-#   same budget; both evaluated on the full test set (SSA in ideal and lfsr mode) and the SSA bundle exported
-#   (DEMO_ANN_MIN=4 DEMO_SSA_MIN=6 DEMO_EPOCHS=8)
-# Phase 1: paper-ann, small-ann, ablation rows abl-{bernoulli,direct,direct-expect,direct-ratereg,direct-aug}-s<seed>
-# Phase 2: paper-ssa-t10 (direct coding, init + distill from paper-ann), abl-direct-distill-s<seed> (from small-ann)
+#   the table's budget (8 epochs, batch 512), then SSA T=10 with direct coding and encoder gain 2^GAIN (contract v2),
+#   initialised and distilled from it, same budget; both evaluated on the full test set (SSA in ideal and lfsr mode)
+#   and the SSA bundle exported (DEMO_ANN_MIN=4 DEMO_SSA_MIN=6 DEMO_EPOCHS=8)
+#   GAIN=2: the SSA encoders' gain exponent (--ssa-gain-log2) of paper-ssa-t10, demo-ssa-t10 and the gain ablations.
+# Phase 1: paper-ann, small-ann, ablation rows abl-{bernoulli,direct,direct-expect,direct-ratereg,direct-aug,direct-gain}-s<seed>
+# Phase 2: paper-ssa-t10 (direct coding, gain, init + distill from paper-ann), abl-direct-distill-s<seed> and
+#   abl-direct-gain-distill-s<seed> (from small-ann)
 # Phase 3: evaluations and export of paper-ssa-t10; OUT_DIR/table.md (python -m ssa_quantize.report).
 set -u
 SMOKE=0
@@ -28,7 +30,7 @@ P1_MIN=${P1_MIN:-3.5}; P2_MIN=${P2_MIN:-4}
 PAPER_ANN_EPOCHS=${PAPER_ANN_EPOCHS:-4}; PAPER_SSA_IMAGES=${PAPER_SSA_IMAGES:-30000}; PAPER_SSA_BATCH=${PAPER_SSA_BATCH:-64}
 AB_EPOCHS=${AB_EPOCHS:-2}; AB_IMAGES=${AB_IMAGES:-20000}; AB_BATCH=${AB_BATCH:-128}; SMALL_ANN_EPOCHS=${SMALL_ANN_EPOCHS:-3}
 LFSR_LIMIT=${LFSR_LIMIT:-500}; THREADS=${THREADS:-16}; PARTS=${PARTS:-paper ablate}; GRACE_MIN=1
-DEMO_ANN_MIN=${DEMO_ANN_MIN:-4}; DEMO_SSA_MIN=${DEMO_SSA_MIN:-6}; DEMO_EPOCHS=${DEMO_EPOCHS:-8}
+DEMO_ANN_MIN=${DEMO_ANN_MIN:-4}; DEMO_SSA_MIN=${DEMO_SSA_MIN:-6}; DEMO_EPOCHS=${DEMO_EPOCHS:-8}; GAIN=${GAIN:-2}
 if [ $SMOKE = 1 ]; then
   PY=${PY:-python3}; DATA=${DATA_DIR:-/usr/share/datasets/fashion-mnist}; SEEDS=${SEEDS:-0}
   RUNS=${RUNS_DIR:-$(mktemp -d)}; THREADS=2; LFSR_LIMIT=2
@@ -75,6 +77,7 @@ ablation direct "$P1_MIN" --input-coding direct
 ablation direct-expect "$P1_MIN" --input-coding direct --ssa-grad expectation
 ablation direct-ratereg "$P1_MIN" --input-coding direct --rate-reg 50 --rate-target 0.05
 ablation direct-aug "$P1_MIN" --input-coding direct "${SCHEDULE[@]}"
+ablation direct-gain "$P1_MIN" --input-coding direct --ssa-gain-log2 "$GAIN"
 run demo-ann "$DEMO_ANN_MIN" 512 --preset small --attention ann --epochs "$DEMO_EPOCHS"  # the table's ann command
 wait_all
 
@@ -82,12 +85,14 @@ echo "== phase 2 ($P2_MIN min): spiking models from the ANN teachers"
 teacher() { [ -f "$RUNS/$1/checkpoint.pt" ] && echo --init-from "$RUNS/$1" --distill-from "$RUNS/$1" --distill-weight 0.5 --distill-temperature 2; }
 # shellcheck disable=SC2046  # teacher's words are separate options (none when the ANN run failed)
 run paper-ssa-t10 "$P2_MIN" "$PAPER_SSA_BATCH" --preset paper --attention ssa --timesteps 10 --input-coding direct \
-  --epochs 1 --limit "$PAPER_SSA_IMAGES" "${SCHEDULE[@]}" $(teacher paper-ann)
+  --ssa-gain-log2 "$GAIN" --epochs 1 --limit "$PAPER_SSA_IMAGES" "${SCHEDULE[@]}" $(teacher paper-ann)
 # shellcheck disable=SC2046
 ablation direct-distill "$P2_MIN" --input-coding direct $(teacher small-ann)
 # shellcheck disable=SC2046
+ablation direct-gain-distill "$P2_MIN" --input-coding direct --ssa-gain-log2 "$GAIN" $(teacher small-ann)
+# shellcheck disable=SC2046
 run demo-ssa-t10 "$DEMO_SSA_MIN" 512 --preset small --attention ssa --timesteps 10 --epochs "$DEMO_EPOCHS" --input-coding direct \
-  $(teacher demo-ann)
+  --ssa-gain-log2 "$GAIN" $(teacher demo-ann)
 wait_all
 
 echo "== phase 3: evaluations and bundles (paper-ssa-t10 on the first $LFSR_LIMIT test images; demo runs on all)"
