@@ -107,11 +107,12 @@ def test_flipped_weight_byte_is_detected(tmp_path, arrays):
     assert zipfile.is_zipfile(p)
 
 
-def test_shipped_contract_v1_bundle_still_loads():
-    """The packaged demo bundle predates the encoder gain: contract_version 1, no model.ssa_gain_log2, gain 0."""
+def test_shipped_bundle_is_contract_v2_with_the_recipe():
+    """The packaged demo bundle: contract_version 2, direct input coding, encoder gain 2^2 (docs/results.md);
+    contract-1 bundles still load (tests/test_bad_bundles.py, and test_model_numpy.py runs one end to end)."""
     from importlib.resources import files
 
     bundle = load_bundle(Path(str(files("ssa").joinpath("data", "ssa_fashion_mnist_t10.npz"))), expect=expected_arrays)
-    assert bundle.manifest["contract_version"] == 1 and "ssa_gain_log2" not in bundle.manifest["model"]
     spec = ModelSpec.from_manifest(bundle.manifest)
-    assert (spec.contract_version, spec.ssa_gain_log2) == (1, 0)
+    assert (spec.contract_version, spec.ssa_gain_log2, spec.input_coding) == (2, 2, "direct")
+    assert bundle.manifest["ssa"]["gain_log2"] == 2

@@ -22,8 +22,8 @@ def test_bundled_files_are_valid():
 def test_demo_on_20_images_cross_checks_csim():
     result = CliRunner().invoke(main, ["demo", "--count", "20", "--batch", "10", "--check", "2"])
     assert result.exit_code == 0, result.output
-    # Deterministic: the bundled model gets 19 of the first 20 bundled images right (861 of all 1000).
-    assert "accuracy: 95.00% (19/20)" in result.output
+    # Deterministic: the bundled model gets 18 of the first 20 bundled images right (881 of all 1000).
+    assert "accuracy: 90.00% (18/20)" in result.output
     assert re.search(r"csim cross-check: 96 attention blocks of 2 images bit-exact", result.output)
     assert "images/s" in result.output and "FPGA estimate" in result.output
 

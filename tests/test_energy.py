@@ -176,7 +176,8 @@ def test_cli_prices_a_bundle(tmp_path, attention):
     if attention != "ssa":  # the same weights run with Spikformer attention
         src = load_bundle(bundle)
         manifest = {k: v for k, v in src.manifest.items() if k != "checksums"}
-        manifest["model"] = dict(manifest["model"], attention=attention)
+        manifest["model"] = dict(manifest["model"], attention=attention, ssa_gain_log2=0)  # the gain is SSA's
+        manifest["ssa"] = dict(manifest["ssa"], gain_log2=0)
         bundle = save_bundle(tmp_path / "spikformer.npz", manifest, src.arrays)
     chart = tmp_path / "energy.png"
     result = CliRunner().invoke(main, ["energy", "--bundle", str(bundle), "--count", "2", "--chart", str(chart)])

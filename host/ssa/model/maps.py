@@ -11,7 +11,8 @@ rate-decoded attention scores, mean over T, per image and head:
 * `spikformer`: Q·Kᵀ / D_K, mean over T (the integer scores before its `· scale`, deterministic),
   on the same [0, 1] scale as SSA's E[S] = c / D_K.
 
-Both come with `expected`, the mean over T of c / D_K = E[S | Q, K]. The ANN has no numpy runtime
+Both come with `expected`, the mean over T of E[S | Q, K] = min(1, 2^g c / D_K) (g the bundle's
+encoder gain, contract v2; c / D_K for Spikformer and for g = 0). The ANN has no numpy runtime
 (`SpikingViT` runs spiking models only): its maps need the torch model (ssa_quantize).
 """
 from __future__ import annotations
@@ -142,11 +143,13 @@ def record(model: SpikingViT, images: np.ndarray, first_index: int = 0, mode: st
 
 def _scores(model: SpikingViT, q: np.ndarray, k: np.ndarray, v: np.ndarray, layer: int, first_image: int,
             mode: str) -> tuple[np.ndarray, np.ndarray]:
-    """(mean over T of the scores, mean over T of c / D_K), both [B, H, N, N] float32."""
+    """(mean over T of the scores, mean over T of E[S | Q, K]), both [B, H, N, N] float32."""
     dk = q.shape[-1]
-    expected = score_counts(q, k).mean(axis=0, dtype=np.float64) / dk
+    counts = score_counts(q, k)
     if model.attention == "spikformer":
+        expected = counts.mean(axis=0, dtype=np.float64) / dk
         return expected.astype(np.float32), expected.astype(np.float32)
     config = replace(model.block_config(model_call_seed(model.seed, layer, first_image, model.heads)), mode=mode)
+    expected = np.minimum(1.0, counts * float(2**config.gain_log2) / dk).mean(axis=0, dtype=np.float64)
     s = run_with_scores(q, k, v, config)[1]
     return s.mean(axis=0, dtype=np.float32), expected.astype(np.float32)
