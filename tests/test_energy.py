@@ -209,6 +209,24 @@ def test_model_energy_uses_measured_rates():
     assert linear.total_uj > sum(silent) > 0 and attention.total_uj > 0
 
 
+def test_direct_coded_patch_layer_is_priced_as_int8_macs_once():
+    """The bundled model codes pixels directly: its patch layer costs what the INT8 ANN's does, whatever
+    the measured input values; a Bernoulli-coded copy pays an accumulate per input spike and step."""
+    from dataclasses import replace
+
+    from ssa.cli.demo import DEFAULT_BUNDLE, load_images, packaged
+    from ssa.cost.model_energy import ann_equivalent, measure_activity, model_energy
+    from ssa.model.vit import SpikingViT
+
+    model = SpikingViT.from_bundle(packaged(DEFAULT_BUNDLE))
+    assert model.spec.input_coding == "direct"
+    activity = measure_activity(model, load_images(None, 1)[0])
+    assert model_energy(model, activity)[0].linear == ann_equivalent(model)[0].linear
+    model.spec = replace(model.spec, input_coding="bernoulli")
+    bernoulli = model_energy(model, activity)[0].linear.total_uj
+    assert model_energy(model, _Silent())[0].linear.total_uj < bernoulli
+
+
 class _Silent:
     """Activity of a model that never spikes (only the per-neuron LIF work remains)."""
 

@@ -84,14 +84,21 @@ def _geometry(model) -> tuple[int, int, int, int, int, int]:
 
 
 def model_energy(model, activity: SpikeRecorder, sram: str = "8KB", acc_bits: int = 8) -> list[LayerEnergy]:
-    """Per-layer energy of one image through the spiking `model` with the measured activity."""
+    """Per-layer energy of one image through the spiking `model` with the measured activity.
+
+    With direct input coding the patch layer sees 8-bit levels repeated over T, not spikes: it is
+    priced as INT8 MACs once per image (its product is the same at every step; the LIF integrates it)."""
     n, d, dk, patch_in, mlp, classes = _geometry(model)
     t = model.timesteps
 
     def linear(d_in: int, d_out: int, name: str, layer: int, copies: int = 1) -> Counts:
         return count_linear(n, d_in, d_out * copies, t, activity.mean(name, layer), acc_bits)
 
-    layers = [LayerEnergy("patch", price(linear(patch_in, d, "patch", -1), sram), None)]
+    if model.spec.input_coding == "direct":  # 8-bit levels, the same at every step: INT8 MACs, computed once
+        patch = count_linear(n, patch_in, d, 1, None, acc_bits)
+    else:  # Bernoulli pixel spikes: an accumulate per input spike and step
+        patch = linear(patch_in, d, "patch", -1)
+    layers = [LayerEnergy("patch", price(patch, sram), None)]
     for l in range(model.depth):
         rates = Rates(activity.mean("q", l), activity.mean("k", l), activity.mean("v", l), qk=activity.mean("qk", l))
         block = Block(n, dk, model.heads, t, rates, sram, acc_bits)
