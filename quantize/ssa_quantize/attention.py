@@ -130,7 +130,9 @@ Sampler = TorchSampler | LfsrSampler
 
 
 def ssa_expectation(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, gain_log2: int = 0) -> torch.Tensor:
-    """``E[Attn] = (Q Kᵀ / D_K) V / N`` in float32 (the ``expectation`` gradient path), with the encoders' gain."""
+    """``E[Attn] = (Q Kᵀ / D_K) V / N`` in float32 (the ``expectation`` gradient path). With a gain both stages are
+    ``min(1, 2^g ·)`` of the previous stage's mean, a mean-field approximation (the exact mean of the
+    saturating second encoder also depends on the spread of the row sum)."""
     with torch.autocast(device_type=q.device.type, enabled=False):
         q, k, v = q.float(), k.float(), v.float()
         return gained(gained(q @ k.transpose(-1, -2) / q.shape[-1], gain_log2) @ v / q.shape[-2], gain_log2)

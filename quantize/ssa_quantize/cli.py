@@ -12,13 +12,13 @@ from typing import Any, Callable
 
 import click
 
-from ssa.cli.params import FiniteFloat, NonEmptyPath, OutputDir, OutputFile
+from ssa.cli.params import GAIN_LOG2, FiniteFloat, NonEmptyPath, OutputDir, OutputFile
 from ssa.contract.config import CONTRACT_LIMITS
 from ssa.errors import MissingExtraError
 from ssa.model.datasets import DATASETS, load_dataset
 from ssa.model.coding import INPUT_CODINGS
 
-from .names import (ATAN_ALPHA, ATTENTIONS, BUNDLE_NAME, CHECKPOINT, EVAL_MODES, MAX_GAIN_LOG2, ONNX_FORMATS, PRESETS, SSA_GRADS,
+from .names import (ATAN_ALPHA, ATTENTIONS, BUNDLE_NAME, CHECKPOINT, EVAL_MODES, ONNX_FORMATS, PRESETS, SSA_GRADS,
                     SURROGATES)
 
 #: Top-level modules of the ``train`` extra (pyproject.toml).
@@ -61,7 +61,7 @@ def needs_train_extra(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Spiking models' input: Bernoulli-coded pixels, or direct (8-bit pixel levels repeated over T).")
 @click.option("--ssa-grad", type=click.Choice(SSA_GRADS), default="ste-draw", show_default=True,
               help="SSA training gradient: straight through each Bernoulli draw, or through the block's expectation.")
-@click.option("--ssa-gain-log2", type=click.IntRange(0, MAX_GAIN_LOG2), default=0, show_default=True,
+@click.option("--ssa-gain-log2", type=GAIN_LOG2, default=0, show_default=True,
               help="Gain of both SSA encoders (contract v2): they fire at min(1, 2^G·p), a shift in hardware; "
                    "0 is contract v1. Evaluated in both modes and exported like any other model.")
 @click.option("--surrogate", type=click.Choice(SURROGATES), default="atan", show_default=True, help="LIF surrogate gradient shape.")

@@ -34,12 +34,13 @@ import brevitas.nn as qnn
 import torch
 from torch import nn
 
+from ssa.contract.config import check_gain_log2
 from ssa.errors import ConfigError
 from ssa.model.coding import INPUT_CODINGS
 from ssa.model.schema import PatchShape
 
 from .attention import AttentionCore, Sampler, TorchSampler
-from .names import ATAN_ALPHA, ATTENTIONS, MAX_GAIN_LOG2, PRESETS, SSA_GRADS, SURROGATES
+from .names import ATAN_ALPHA, ATTENTIONS, PRESETS, SSA_GRADS, SURROGATES
 from .neurons import MultiStepLIF, MultiStepTernaryLIF, ReLUPath, direct_levels_torch
 
 WEIGHT_BITS = 8
@@ -95,9 +96,8 @@ class ModelConfig(PatchShape):
                               "the first matmul, which then is no longer an exact float32 sum; use smaller patches")
         if self.surrogate not in SURROGATES:
             raise ConfigError(f"surrogate={self.surrogate!r} is unknown; use one of {', '.join(SURROGATES)}")
-        if (type(self.ssa_gain_log2) is not int or not 0 <= self.ssa_gain_log2 <= MAX_GAIN_LOG2
-                or (self.ssa_gain_log2 and self.attention != "ssa")):
-            raise ConfigError(f"ssa_gain_log2={self.ssa_gain_log2!r} must be an integer 0..{MAX_GAIN_LOG2}, and 0 unless attention is ssa")
+        if check_gain_log2(self.ssa_gain_log2, "ssa_gain_log2") and self.attention != "ssa":
+            raise ConfigError(f"ssa_gain_log2={self.ssa_gain_log2} is the SSA encoders' gain; it must be 0 with attention {self.attention!r}")
         if self.ssa_grad not in SSA_GRADS:
             raise ConfigError(f"ssa_grad={self.ssa_grad!r} is unknown; use one of {', '.join(SSA_GRADS)}")
         if not (self.tau >= 1 and self.v_threshold > 0 and self.surrogate_alpha > 0):

@@ -1,14 +1,10 @@
 """Names the training CLI offers as choices, importable without torch (so `ssa train --help` needs no torch)."""
-from ssa.contract.config import GAIN_LOG2_MAX
-
 ATTENTIONS = ("ssa", "spikformer", "a2os2a", "ann")
 EVAL_MODES = ("ideal", "lfsr")
 ONNX_FORMATS = ("qcdq", "qonnx")
 BUNDLE_NAME = "bundle.npz"
 CHECKPOINT = "checkpoint.pt"
 SSA_GRADS = ("ste-draw", "expectation")
-#: Largest power-of-two gain exponent of the SSA encoders: the contract's (v2, docs/spec.md section 3).
-MAX_GAIN_LOG2 = GAIN_LOG2_MAX
 SURROGATES = ("atan", "sigmoid", "rect")
 #: Default sharpness of the surrogate gradients (spikingjelly's ATan alpha).
 ATAN_ALPHA = 2.0

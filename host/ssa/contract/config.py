@@ -61,12 +61,12 @@ class Limits:
                     f"choose {name} in that range" + (" or rebuild the kernel with a larger maximum" if where != "the contract" else "")
                 )
 
-    def check_gain(self, gain_log2: int, where: str) -> None:
+    def check_gain(self, gain_log2: int, where: str, name: str = "gain_log2") -> None:
         """Raise ConfigError if the encoders' gain exponent is beyond what `where` implements."""
         if not 0 <= gain_log2 <= self.gain_log2_max:
             hint = ("it implements contract v1, which has no encoder gain: rebuild the kernel/overlay from this release"
-                    if self.gain_log2_max == 0 else f"choose gain_log2 in 0..{self.gain_log2_max}")
-            raise ConfigError(f"gain_log2={gain_log2} is outside {where}'s range 0..{self.gain_log2_max}; {hint}")
+                    if self.gain_log2_max == 0 else f"choose {name} in 0..{self.gain_log2_max}")
+            raise ConfigError(f"{name}={gain_log2} is outside {where}'s range 0..{self.gain_log2_max}; {hint}")
 
 
 #: The contract's own maxima: D_K ≤ 256 keeps the SAU counter at 9 bits.
@@ -91,6 +91,13 @@ def check_seed(seed: object) -> int:
     if not 0 <= value <= SEED_MAX:
         raise ConfigError(f"seed={value} is outside 0..{SEED_MAX}; pass a non-negative 32-bit seed")
     return value
+
+
+def check_gain_log2(value: object, name: str = "gain_log2") -> int:
+    """Validate the encoders' gain exponent: an integer in 0..GAIN_LOG2_MAX (contract v2), never clipped."""
+    gain = check_int(name, value)
+    CONTRACT_LIMITS.check_gain(gain, "the contract", name)
+    return gain
 
 
 def check_config(config: object) -> SSAConfig:
@@ -120,8 +127,7 @@ class SSAConfig:
         if self.mode not in MODES:
             raise ConfigError(f"mode={self.mode!r} is unknown; use one of {', '.join(MODES)}")
         CONTRACT_LIMITS.check(self.n, self.dk, self.t, "the contract")
-        object.__setattr__(self, "gain_log2", check_int("gain_log2", self.gain_log2))
-        CONTRACT_LIMITS.check_gain(self.gain_log2, "the contract")
+        object.__setattr__(self, "gain_log2", check_gain_log2(self.gain_log2))
 
     @classmethod
     def for_spikes(cls, q_shape: tuple[int, ...], seed: int = 0, mode: str = "lfsr", gain_log2: int = 0) -> "SSAConfig":
